@@ -1,0 +1,1 @@
+//! A simulated Jamf Pro server, served over real HTTP on loopback.

@@ -1,0 +1,4 @@
+//! jamf_exporter: a Prometheus exporter for Jamf Pro.
+#![forbid(unsafe_code)]
+
+pub mod demo;
