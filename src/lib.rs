@@ -1,4 +1,168 @@
 //! jamf_exporter: a Prometheus exporter for Jamf Pro.
+//!
+//! It watches the yearly Apple renewals a Jamf Pro server depends on (Volume Purchasing
+//! tokens, Automated Device Enrollment tokens, the APNs push certificate), licence counts
+//! and server health, and publishes them as Prometheus metrics.
+//!
+//! # Layout
+//! - `config`: raw flags and the validated `Config`.
+//! - `jamf`: the only code that talks to Jamf (auth, paging, retries, wire types, dates).
+//! - `collectors`: one function per Jamf area, wire types in, snapshot parts out.
+//! - `snapshot`: plain domain types for one instance at one instant, and their store.
+//! - `poller`: the background refresh loop that builds and publishes snapshots.
+//! - `metrics`: metric names, the registry, and rendering of the current snapshot.
+//! - `server` and `landing`: the HTTP endpoints and the landing page.
+//! - `demo`: a simulated Jamf Pro served over real HTTP, for `--demo` and the tests.
 #![forbid(unsafe_code)]
 
+pub mod collectors;
+pub mod config;
 pub mod demo;
+pub mod duration;
+pub mod jamf;
+pub mod landing;
+pub mod logging;
+pub mod metrics;
+pub mod poller;
+pub mod secret;
+pub mod server;
+pub mod snapshot;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+
+use crate::collectors::CollectorName;
+use crate::config::{Auth, Config, JamfTarget, Source};
+use crate::jamf::client::DEFAULT_MAX_BODY_BYTES;
+use crate::jamf::{ClientSettings, JamfClient};
+use crate::metrics::Metrics;
+use crate::poller::Poller;
+use crate::secret::Secret;
+use crate::server::AppState;
+use crate::snapshot::SnapshotStore;
+
+/// A running exporter: its listeners, its background tasks, and (in demo mode) the
+/// simulator it polls.
+pub struct Exporter {
+    /// The addresses actually bound (useful with port 0).
+    pub addresses: Vec<SocketAddr>,
+    pub store: Arc<SnapshotStore>,
+    pub metrics: Arc<Metrics>,
+    pub simulator: Option<demo::Simulator>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Exporter {
+    /// Stops refreshing and serving, letting open requests finish briefly.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        if let Some(simulator) = self.simulator {
+            simulator.shutdown().await;
+        }
+    }
+}
+
+/// Starts everything: binds the listeners first (a bad address fails here, before
+/// anything is served), then spawns the poller and the server.
+pub async fn start(config: Config) -> anyhow::Result<Exporter> {
+    let (simulator, target) = match &config.source {
+        Source::Jamf(target) => (None, target.clone()),
+        Source::Demo => {
+            let simulator = demo::Simulator::start(demo::SimulatorConfig::demo())
+                .await
+                .context("cannot start the demo Jamf Pro simulator")?;
+            let target = JamfTarget {
+                url: simulator.base_url(),
+                auth: Auth::ClientCredentials {
+                    client_id: demo::DEMO_CLIENT_ID.to_owned(),
+                    client_secret: Secret::new(demo::DEMO_CLIENT_SECRET.to_owned()),
+                },
+            };
+            tracing::info!(url = %target.url, "demo mode: serving a simulated Jamf Pro on loopback");
+            (Some(simulator), target)
+        }
+    };
+    let enabled: Vec<CollectorName> = config.collectors.iter().copied().collect();
+    let store = Arc::new(SnapshotStore::new(Poller::initial_snapshot(
+        &target.url,
+        &enabled,
+    )));
+    let metrics = Arc::new(Metrics::new(
+        store.clone(),
+        &enabled,
+        config.refresh_interval,
+    )?);
+    let client = JamfClient::new(
+        ClientSettings {
+            base_url: target.url.clone(),
+            auth: target.auth.clone(),
+            timeout: config.jamf_timeout,
+            ca_file: config.jamf_ca_file.clone(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        },
+        metrics.api_requests.clone(),
+    )?;
+    let listeners = server::bind(&config.listen_addresses)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let addresses = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .collect::<Vec<_>>();
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let poller = Poller {
+        client: Arc::new(client),
+        store: store.clone(),
+        enabled: enabled.clone(),
+        interval: config.refresh_interval,
+        timeout: config.refresh_timeout,
+        refresh_errors: metrics.refresh_errors.clone(),
+    };
+    let state = Arc::new(AppState {
+        store: store.clone(),
+        metrics: metrics.clone(),
+        telemetry_path: config.telemetry_path.clone(),
+        admission: (config.max_requests > 0).then(|| Semaphore::new(config.max_requests)),
+        refresh_interval: config.refresh_interval,
+    });
+    let tasks = vec![
+        tokio::spawn(poller.run(shutdown_rx.clone())),
+        tokio::spawn(server::serve(listeners, state, shutdown_rx)),
+    ];
+    for address in &addresses {
+        tracing::info!(address = %address, telemetry_path = %config.telemetry_path, "listening");
+    }
+    tracing::info!(
+        jamf_url = %target.url,
+        collectors = %enabled.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","),
+        refresh_interval = %duration::format(config.refresh_interval),
+        "jamf_exporter started"
+    );
+    Ok(Exporter {
+        addresses,
+        store,
+        metrics,
+        simulator,
+        shutdown,
+        tasks,
+    })
+}
+
+/// Runs until `shutdown` completes.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    let exporter = start(config).await?;
+    shutdown.await;
+    tracing::info!("shutting down");
+    exporter.stop().await;
+    Ok(())
+}

@@ -1,0 +1,531 @@
+//! Command-line input, and the validated `Config` built from it.
+//!
+//! `RawArgs` is what clap parses; `Config::from_raw` checks every value once, at start-up,
+//! so the rest of the program only ever sees typed, valid settings.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, ValueEnum};
+
+use crate::collectors::CollectorName;
+use crate::duration;
+use crate::secret::Secret;
+
+/// The version line printed by `--version`.
+pub const VERSION_LINE: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (revision: ",
+    env!("JAMF_EXPORTER_REVISION"),
+    ", ",
+    env!("JAMF_EXPORTER_RUSTC"),
+    ")"
+);
+
+#[derive(Debug, Args)]
+pub struct RawArgs {
+    /// Jamf Pro base URL, e.g. https://school.jamfcloud.com
+    #[arg(long = "jamf.url", env = "JAMF_URL", value_name = "URL")]
+    pub jamf_url: Option<String>,
+    /// API client id (OAuth client credentials; recommended)
+    #[arg(long = "jamf.client-id", env = "JAMF_CLIENT_ID", value_name = "ID")]
+    pub jamf_client_id: Option<String>,
+    /// File holding the API client secret (or set JAMF_CLIENT_SECRET to the value)
+    #[arg(long = "jamf.client-secret-file", value_name = "PATH")]
+    pub jamf_client_secret_file: Option<PathBuf>,
+    /// Local Jamf account name (alternative to an API client)
+    #[arg(long = "jamf.username", env = "JAMF_USERNAME", value_name = "USER")]
+    pub jamf_username: Option<String>,
+    /// File holding the account password (or set JAMF_PASSWORD to the value)
+    #[arg(long = "jamf.password-file", value_name = "PATH")]
+    pub jamf_password_file: Option<PathBuf>,
+    /// Timeout of one request to Jamf
+    #[arg(long = "jamf.timeout", default_value = "30s", value_name = "DURATION")]
+    pub jamf_timeout: String,
+    /// Extra trusted CA certificate (PEM) for a Jamf server with a private CA
+    #[arg(long = "jamf.ca-file", value_name = "PATH")]
+    pub jamf_ca_file: Option<PathBuf>,
+    /// How often Jamf is polled; scrapes are served from the last snapshot
+    #[arg(
+        long = "refresh.interval",
+        default_value = "5m",
+        value_name = "DURATION"
+    )]
+    pub refresh_interval: Option<String>,
+    /// Hard limit on one whole refresh, retries included
+    #[arg(
+        long = "refresh.timeout",
+        default_value = "2m",
+        value_name = "DURATION"
+    )]
+    pub refresh_timeout: String,
+    /// Address to listen on; may be repeated
+    #[arg(
+        long = "web.listen-address",
+        default_value = ":10052",
+        value_name = "ADDR"
+    )]
+    pub web_listen_address: Vec<String>,
+    /// Path under which to expose metrics
+    #[arg(
+        long = "web.telemetry-path",
+        default_value = "/metrics",
+        value_name = "PATH"
+    )]
+    pub web_telemetry_path: String,
+    /// Web configuration file (TLS, client certificates, basic auth) in the exporter-toolkit format
+    #[arg(long = "web.config.file", value_name = "PATH")]
+    pub web_config_file: Option<PathBuf>,
+    /// Concurrent HTTP requests served; more get 503; 0 means no limit
+    #[arg(long = "web.max-requests", default_value_t = 40, value_name = "N")]
+    pub web_max_requests: usize,
+    /// Only log messages with the given severity or above
+    #[arg(long = "log.level", value_enum, default_value_t = LogLevel::Info)]
+    pub log_level: LogLevel,
+    /// Output format of log messages
+    #[arg(long = "log.format", value_enum, default_value_t = LogFormat::Logfmt)]
+    pub log_format: LogFormat,
+    /// Serve from an embedded simulated Jamf Pro on loopback; no credentials needed
+    #[arg(long = "demo")]
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Logfmt,
+    Json,
+}
+
+/// The clap command: the derived flags plus one `--[no-]collector.NAME` pair per collector.
+pub fn command() -> Command {
+    let mut command = RawArgs::augment_args(
+        Command::new("jamf_exporter")
+            .version(VERSION_LINE)
+            .about("Prometheus exporter for Jamf Pro: Volume Purchasing tokens and licences, ADE tokens, APNs and server health"),
+    );
+    for name in CollectorName::ALL {
+        let enable = format!("collector.{}", name.as_str());
+        let disable = format!("no-collector.{}", name.as_str());
+        let default = if name.enabled_by_default() {
+            "enabled"
+        } else {
+            "disabled"
+        };
+        let mut enable_arg = Arg::new(enable.clone())
+            .long(enable.clone())
+            .action(ArgAction::SetTrue)
+            .overrides_with(disable.clone())
+            .help(format!(
+                "Enable the {} collector (default: {default})",
+                name.as_str()
+            ));
+        let mut disable_arg = Arg::new(disable.clone())
+            .long(disable.clone())
+            .action(ArgAction::SetTrue)
+            .overrides_with(enable.clone())
+            .help(format!("Disable the {} collector", name.as_str()));
+        if name.as_str().contains('_') {
+            let hyphenated = name.as_str().replace('_', "-");
+            enable_arg = enable_arg.alias(format!("collector.{hyphenated}"));
+            disable_arg = disable_arg.alias(format!("no-collector.{hyphenated}"));
+        }
+        command = command.arg(enable_arg).arg(disable_arg);
+    }
+    command
+}
+
+/// Parses the process arguments. clap prints help, the version, or a usage error and exits.
+pub fn parse_args() -> Parsed {
+    parse_matches(command().get_matches())
+}
+
+/// Parses an explicit argument list (tests).
+pub fn try_parse_from<I, T>(args: I) -> Result<Parsed, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    command().try_get_matches_from(args).map(parse_matches)
+}
+
+/// The raw flags and the collectors switched on or off by them.
+#[derive(Debug)]
+pub struct Parsed {
+    pub raw: RawArgs,
+    pub collectors: BTreeSet<CollectorName>,
+    refresh_interval_given: bool,
+}
+
+fn parse_matches(matches: ArgMatches) -> Parsed {
+    let refresh_interval_given =
+        matches.value_source("refresh_interval") == Some(clap::parser::ValueSource::CommandLine);
+    let collectors = CollectorName::ALL
+        .into_iter()
+        .filter(|name| {
+            if matches.get_flag(&format!("collector.{}", name.as_str())) {
+                true
+            } else if matches.get_flag(&format!("no-collector.{}", name.as_str())) {
+                false
+            } else {
+                name.enabled_by_default()
+            }
+        })
+        .collect();
+    // Derived args cannot fail to extract once clap has matched them.
+    let raw = match RawArgs::from_arg_matches(&matches) {
+        Ok(raw) => raw,
+        Err(error) => error.exit(),
+    };
+    Parsed {
+        raw,
+        collectors,
+        refresh_interval_given,
+    }
+}
+
+/// Where the exporter gets its data.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Jamf(JamfTarget),
+    /// The embedded simulator, started by `run`.
+    Demo,
+}
+
+/// One Jamf Pro server and how to log in to it.
+#[derive(Debug, Clone)]
+pub struct JamfTarget {
+    /// Base URL without a trailing slash.
+    pub url: String,
+    pub auth: Auth,
+}
+
+#[derive(Debug, Clone)]
+pub enum Auth {
+    ClientCredentials {
+        client_id: String,
+        client_secret: Secret,
+    },
+    User {
+        username: String,
+        password: Secret,
+    },
+}
+
+/// The validated configuration. There is no `Default`: every value comes from `from_raw`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub source: Source,
+    pub jamf_timeout: Duration,
+    pub jamf_ca_file: Option<PathBuf>,
+    pub refresh_interval: Duration,
+    pub refresh_timeout: Duration,
+    pub listen_addresses: Vec<ListenAddress>,
+    pub telemetry_path: String,
+    pub web_config_file: Option<PathBuf>,
+    pub max_requests: usize,
+    pub log_level: LogLevel,
+    pub log_format: LogFormat,
+    pub collectors: BTreeSet<CollectorName>,
+}
+
+/// A `--web.listen-address` value, resolved to the sockets to bind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenAddress {
+    pub text: String,
+    /// Several for `:port` (all IPv6 and IPv4 interfaces) or a host name with several addresses.
+    pub sockets: Vec<SocketAddr>,
+    /// The sockets are alternatives: bind the first that works. `[::]` also takes IPv4 on a
+    /// dual-stack host, and `0.0.0.0` is the fallback where IPv6 is off.
+    pub alternatives: bool,
+}
+
+/// A configuration mistake. The message names the flag and the problem, on one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn error(message: impl Into<String>) -> ConfigError {
+    ConfigError(message.into())
+}
+
+/// How the environment is read; tests pass a map instead of the process environment.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<const N: usize> Env for [(&str, &str); N] {
+    fn var(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| (*value).to_owned())
+    }
+}
+
+/// The refresh interval `--demo` uses unless one is given, so the demo shows its whole
+/// story (including the licence drop after two refreshes) within a minute.
+pub const DEMO_REFRESH_INTERVAL: Duration = Duration::from_secs(15);
+
+impl Config {
+    pub fn from_raw(parsed: Parsed, env: &dyn Env) -> Result<Config, ConfigError> {
+        let raw = parsed.raw;
+        let source = if raw.demo {
+            if raw.jamf_url.is_some() {
+                return Err(error(
+                    "--demo and --jamf.url (or JAMF_URL) cannot be used together: the demo serves its own simulated Jamf Pro",
+                ));
+            }
+            Source::Demo
+        } else {
+            let url = raw.jamf_url.as_deref().ok_or_else(|| {
+                error("--jamf.url is required (or set JAMF_URL), unless --demo is given")
+            })?;
+            Source::Jamf(JamfTarget {
+                url: validate_url(url)?,
+                auth: auth_from(&raw, env)?,
+            })
+        };
+        let jamf_timeout = positive_duration("--jamf.timeout", &raw.jamf_timeout)?;
+        let refresh_interval = match (
+            &raw.refresh_interval,
+            raw.demo && !parsed.refresh_interval_given,
+        ) {
+            (_, true) => DEMO_REFRESH_INTERVAL,
+            (Some(text), false) => positive_duration("--refresh.interval", text)?,
+            (None, false) => Duration::from_secs(300),
+        };
+        let refresh_timeout = positive_duration("--refresh.timeout", &raw.refresh_timeout)?;
+        if let Some(path) = &raw.jamf_ca_file {
+            check_readable("--jamf.ca-file", path)?;
+        }
+        if let Some(path) = &raw.web_config_file {
+            check_readable("--web.config.file", path)?;
+        }
+        let listen_addresses = raw
+            .web_listen_address
+            .iter()
+            .map(|text| parse_listen_address(text))
+            .collect::<Result<Vec<_>, _>>()?;
+        let telemetry_path = validate_telemetry_path(&raw.web_telemetry_path)?;
+        Ok(Config {
+            source,
+            jamf_timeout,
+            jamf_ca_file: raw.jamf_ca_file,
+            refresh_interval,
+            refresh_timeout,
+            listen_addresses,
+            telemetry_path,
+            web_config_file: raw.web_config_file,
+            max_requests: raw.web_max_requests,
+            log_level: raw.log_level,
+            log_format: raw.log_format,
+            collectors: parsed.collectors,
+        })
+    }
+}
+
+fn positive_duration(flag: &str, text: &str) -> Result<Duration, ConfigError> {
+    match duration::parse(text) {
+        Ok(value) if value.is_zero() => Err(error(format!(
+            "{flag}: must be greater than zero, got {text:?}"
+        ))),
+        Ok(value) => Ok(value),
+        Err(problem) => Err(error(format!("{flag}: {problem}"))),
+    }
+}
+
+fn validate_url(text: &str) -> Result<String, ConfigError> {
+    let url = reqwest::Url::parse(text.trim()).map_err(|problem| {
+        error(format!(
+            "--jamf.url: not a valid URL ({problem}); expected e.g. https://school.jamfcloud.com"
+        ))
+    })?;
+    if url.scheme() != "https" && url.scheme() != "http" {
+        return Err(error(format!(
+            "--jamf.url: unsupported scheme {:?}; use https:// (or http:// for a local test server)",
+            url.scheme()
+        )));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(error("--jamf.url: the URL has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(error(
+            "--jamf.url: credentials in the URL are not allowed; use --jamf.client-id or --jamf.username",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(error(
+            "--jamf.url: the URL must not have a query or fragment",
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// A secret given either as a file (flag) or as a value (environment variable), never both.
+fn secret_from(
+    flag: &str,
+    file: Option<&Path>,
+    env_name: &str,
+    env: &dyn Env,
+) -> Result<Option<Secret>, ConfigError> {
+    let from_env = env.var(env_name).filter(|value| !value.is_empty());
+    match (file, from_env) {
+        (Some(_), Some(_)) => Err(error(format!(
+            "{flag} and {env_name} are both set: use only one"
+        ))),
+        (Some(path), None) => {
+            let mut text = std::fs::read_to_string(path).map_err(|problem| {
+                error(format!("{flag}: cannot read {}: {problem}", path.display()))
+            })?;
+            // A trailing newline is ignored, as Prometheus does for its *_file settings.
+            if text.ends_with('\n') {
+                text.pop();
+                if text.ends_with('\r') {
+                    text.pop();
+                }
+            }
+            if text.is_empty() {
+                return Err(error(format!("{flag}: {} is empty", path.display())));
+            }
+            Ok(Some(Secret::new(text)))
+        }
+        (None, Some(value)) => Ok(Some(Secret::new(value))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn auth_from(raw: &RawArgs, env: &dyn Env) -> Result<Auth, ConfigError> {
+    let client_secret = secret_from(
+        "--jamf.client-secret-file",
+        raw.jamf_client_secret_file.as_deref(),
+        "JAMF_CLIENT_SECRET",
+        env,
+    )?;
+    let password = secret_from(
+        "--jamf.password-file",
+        raw.jamf_password_file.as_deref(),
+        "JAMF_PASSWORD",
+        env,
+    )?;
+    let client_id = raw.jamf_client_id.clone().filter(|id| !id.is_empty());
+    let username = raw.jamf_username.clone().filter(|name| !name.is_empty());
+    match (client_id, client_secret, username, password) {
+        (Some(_), _, Some(_), _) => Err(error(
+            "--jamf.client-id and --jamf.username are both set: configure exactly one auth method",
+        )),
+        (Some(client_id), Some(client_secret), None, None) => Ok(Auth::ClientCredentials {
+            client_id,
+            client_secret,
+        }),
+        (Some(_), None, None, _) => Err(error(
+            "--jamf.client-id is set but its secret is missing: use --jamf.client-secret-file or JAMF_CLIENT_SECRET",
+        )),
+        (Some(_), Some(_), None, Some(_)) => Err(error(
+            "--jamf.password-file (or JAMF_PASSWORD) is set together with --jamf.client-id: configure exactly one auth method",
+        )),
+        (None, _, Some(username), Some(password)) => match raw.jamf_client_secret_file {
+            Some(_) => Err(error(
+                "--jamf.client-secret-file is set together with --jamf.username: configure exactly one auth method",
+            )),
+            None => Ok(Auth::User { username, password }),
+        },
+        (None, _, Some(_), None) => Err(error(
+            "--jamf.username is set but its password is missing: use --jamf.password-file or JAMF_PASSWORD",
+        )),
+        (None, Some(_), None, _) => Err(error(
+            "--jamf.client-secret-file (or JAMF_CLIENT_SECRET) is set but --jamf.client-id is missing",
+        )),
+        (None, None, None, Some(_)) => Err(error(
+            "--jamf.password-file (or JAMF_PASSWORD) is set but --jamf.username is missing",
+        )),
+        (None, None, None, None) => Err(error(
+            "no Jamf credentials: set --jamf.client-id with --jamf.client-secret-file (or JAMF_CLIENT_SECRET), or --jamf.username with --jamf.password-file (or JAMF_PASSWORD)",
+        )),
+    }
+}
+
+fn check_readable(flag: &str, path: &Path) -> Result<(), ConfigError> {
+    std::fs::File::open(path)
+        .map(drop)
+        .map_err(|problem| error(format!("{flag}: cannot read {}: {problem}", path.display())))
+}
+
+fn validate_telemetry_path(path: &str) -> Result<String, ConfigError> {
+    if !path.starts_with('/')
+        || path == "/"
+        || path.starts_with("/-/")
+        || path.contains(char::is_whitespace)
+    {
+        return Err(error(format!(
+            "--web.telemetry-path: {path:?} must start with '/' and must not be '/' or under '/-/'"
+        )));
+    }
+    Ok(path.to_owned())
+}
+
+/// Parses `:10052`, `0.0.0.0:10052`, `[::1]:10052` or `localhost:10052`.
+pub fn parse_listen_address(text: &str) -> Result<ListenAddress, ConfigError> {
+    let bad = |why: &str| {
+        error(format!(
+            "--web.listen-address: {text:?} {why}; expected e.g. :10052 or 127.0.0.1:10052"
+        ))
+    };
+    let (host, port) = text.rsplit_once(':').ok_or_else(|| bad("has no port"))?;
+    let port: u16 = port.parse().map_err(|_| bad("has no valid port"))?;
+    let alternatives = host.is_empty();
+    let sockets = if host.is_empty() {
+        vec![
+            SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port)),
+            SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, port)),
+        ]
+    } else {
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            vec![SocketAddr::from((ip, port))]
+        } else {
+            use std::net::ToSocketAddrs;
+            let resolved: Vec<SocketAddr> = (host, port)
+                .to_socket_addrs()
+                .map_err(|problem| bad(&format!("cannot be resolved ({problem})")))?
+                .collect();
+            if resolved.is_empty() {
+                return Err(bad("resolves to no address"));
+            }
+            resolved
+        }
+    };
+    Ok(ListenAddress {
+        text: text.to_owned(),
+        sockets,
+        alternatives,
+    })
+}

@@ -1,0 +1,717 @@
+//! The HTTP client for one Jamf Pro server: bearer tokens, retries, paging, limits.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use prometheus::IntCounterVec;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
+
+use super::error::{truncate, JamfError};
+use super::model::{OAuthToken, Page, UserToken};
+use crate::config::Auth;
+use crate::secret::Secret;
+
+/// Jamf asks clients for at most 5 concurrent connections; we keep one in reserve.
+pub const MAX_IN_FLIGHT: usize = 4;
+/// The largest page the server honours; it clamps larger requests silently.
+pub const PAGE_SIZE: usize = 2000;
+/// Responses larger than this are refused rather than buffered.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// One request plus this many retries for 5xx, 429, timeouts and connection errors.
+const MAX_ATTEMPTS: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Pages of one list walked at most, against a server whose totalCount never adds up.
+const MAX_PAGES: usize = 10_000;
+
+/// A Jamf path: the bounded template used as the `endpoint` label, and the real path.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub template: &'static str,
+    pub path: String,
+}
+
+impl Route {
+    pub fn fixed(path: &'static str) -> Route {
+        Route {
+            template: path,
+            path: path.to_owned(),
+        }
+    }
+
+    /// A route with one `{id}` placeholder, filled with a percent-encoded id.
+    pub fn with_id(template: &'static str, id: &str) -> Route {
+        let encoded: String = id
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        Route {
+            template,
+            path: template.replacen("{id}", &encoded, 1),
+        }
+    }
+}
+
+pub struct ClientSettings {
+    /// Base URL without a trailing slash.
+    pub base_url: String,
+    pub auth: Auth,
+    pub timeout: Duration,
+    pub ca_file: Option<PathBuf>,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientBuildError {
+    #[error("--jamf.ca-file: cannot read {path}: {source}")]
+    ReadCa {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("--jamf.ca-file: {path} holds no usable PEM certificate ({detail})")]
+    ParseCa { path: String, detail: String },
+    #[error("cannot build the HTTP client: {0}")]
+    Build(String),
+}
+
+struct BearerToken {
+    value: Secret,
+    renew_after: Instant,
+    generation: u64,
+}
+
+/// Talks to one Jamf Pro server. The only code in the exporter that does Jamf I/O.
+pub struct JamfClient {
+    http: reqwest::Client,
+    base_url: String,
+    auth: Auth,
+    max_body_bytes: usize,
+    in_flight: Semaphore,
+    token: Mutex<Option<BearerToken>>,
+    generation: AtomicU64,
+    oauth_versioned: AtomicBool,
+    authenticated_success: AtomicBool,
+    requests: IntCounterVec,
+}
+
+/// A response already read into memory.
+struct Answer {
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: Bytes,
+}
+
+enum Authn {
+    Bearer,
+    None,
+}
+
+impl JamfClient {
+    /// `requests` is `jamf_exporter_api_requests_total{endpoint, code}`.
+    pub fn new(
+        settings: ClientSettings,
+        requests: IntCounterVec,
+    ) -> Result<JamfClient, ClientBuildError> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(15)))
+            .pool_max_idle_per_host(MAX_IN_FLIGHT)
+            .user_agent(concat!("jamf_exporter/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &settings.ca_file {
+            let pem = std::fs::read(path).map_err(|source| ClientBuildError::ReadCa {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                ClientBuildError::ParseCa {
+                    path: path.display().to_string(),
+                    detail: e.to_string(),
+                }
+            })?;
+            if certificates.is_empty() {
+                return Err(ClientBuildError::ParseCa {
+                    path: path.display().to_string(),
+                    detail: "no certificate found".to_owned(),
+                });
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ClientBuildError::Build(e.to_string()))?;
+        Ok(JamfClient {
+            http,
+            base_url: settings.base_url,
+            auth: settings.auth,
+            max_body_bytes: settings.max_body_bytes,
+            in_flight: Semaphore::new(MAX_IN_FLIGHT),
+            token: Mutex::new(None),
+            generation: AtomicU64::new(0),
+            oauth_versioned: AtomicBool::new(false),
+            authenticated_success: AtomicBool::new(false),
+            requests,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Starts a refresh: `jamf_up` is about the last refresh only.
+    pub fn begin_refresh(&self) {
+        self.authenticated_success.store(false, Ordering::SeqCst);
+    }
+
+    /// True when, since `begin_refresh`, a bearer token was obtained or reused and an
+    /// authenticated request got a 2xx answer.
+    pub fn up(&self) -> bool {
+        self.authenticated_success.load(Ordering::SeqCst)
+    }
+
+    /// GET a JSON document with the bearer token.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        route: &Route,
+        query: &[(&str, String)],
+        deadline: Instant,
+    ) -> Result<T, JamfError> {
+        let body = self.get_ok(route, query, Authn::Bearer, deadline).await?;
+        decode(route.template, &body)
+    }
+
+    /// GET a JSON document without a token (endpoints Jamf serves to anyone).
+    pub async fn get_json_anonymous<T: DeserializeOwned>(
+        &self,
+        route: &Route,
+        deadline: Instant,
+    ) -> Result<T, JamfError> {
+        let body = self.get_ok(route, &[], Authn::None, deadline).await?;
+        decode(route.template, &body)
+    }
+
+    /// GET without a token, once, returning the status and body whatever the status:
+    /// for `/healthCheck.html`, whose 503 carries a reading.
+    pub async fn get_raw_once(
+        &self,
+        route: &Route,
+        deadline: Instant,
+    ) -> Result<(u16, Bytes), JamfError> {
+        let answer = self
+            .send_once(Method::GET, route, &[], Authn::None, deadline)
+            .await?;
+        Ok((answer.status.as_u16(), answer.body))
+    }
+
+    /// Walks a paged list with the largest page size, stopping when `totalCount` items
+    /// have arrived (never inferring the page count from the size asked for).
+    pub async fn get_all_pages<T: DeserializeOwned>(
+        &self,
+        route: &Route,
+        sort: &str,
+        deadline: Instant,
+    ) -> Result<Vec<T>, JamfError> {
+        let mut items: Vec<T> = Vec::new();
+        for page in 0..MAX_PAGES {
+            let query = [
+                ("page", page.to_string()),
+                ("page-size", PAGE_SIZE.to_string()),
+                ("sort", sort.to_owned()),
+            ];
+            let answer: Page<T> = self.get_json(route, &query, deadline).await?;
+            let received = answer.results.len();
+            items.extend(answer.results);
+            let done = match answer.total_count {
+                Some(total) => items.len() as u64 >= total || received == 0,
+                None => received == 0,
+            };
+            if done {
+                return Ok(items);
+            }
+        }
+        Err(JamfError::Decode {
+            endpoint: route.template.to_owned(),
+            detail: format!("more than {MAX_PAGES} pages; totalCount never reached"),
+        })
+    }
+
+    async fn get_ok(
+        &self,
+        route: &Route,
+        query: &[(&str, String)],
+        authn: Authn,
+        deadline: Instant,
+    ) -> Result<Bytes, JamfError> {
+        let mut reauthenticated = false;
+        loop {
+            let answer = self
+                .send_with_retries(Method::GET, route, query, &authn, deadline)
+                .await?;
+            let status = answer.status;
+            if status.is_success() {
+                if matches!(authn, Authn::Bearer) {
+                    self.authenticated_success.store(true, Ordering::SeqCst);
+                }
+                return Ok(answer.body);
+            }
+            if status == StatusCode::UNAUTHORIZED
+                && matches!(authn, Authn::Bearer)
+                && !reauthenticated
+            {
+                // The token may have been revoked or expired early: get a new one, once.
+                // send_once has already forgotten the refused token.
+                tracing::debug!(
+                    endpoint = route.template,
+                    "401 from Jamf; renewing the token and retrying once"
+                );
+                reauthenticated = true;
+                continue;
+            }
+            return Err(JamfError::from_status(route.template, status.as_u16()));
+        }
+    }
+
+    /// Sends a request, retrying 5xx, 408, 429, timeouts and connection errors with
+    /// exponential backoff and jitter while the deadline allows. Returns the final answer
+    /// whatever its status.
+    async fn send_with_retries(
+        &self,
+        method: Method,
+        route: &Route,
+        query: &[(&str, String)],
+        authn: &Authn,
+        deadline: Instant,
+    ) -> Result<Answer, JamfError> {
+        let mut attempt = 1;
+        loop {
+            let result = self
+                .send_once(method.clone(), route, query, authn.clone_kind(), deadline)
+                .await;
+            let (retryable, retry_after) = match &result {
+                Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
+                Err(JamfError::Timeout { .. } | JamfError::Connect { .. }) => (true, None),
+                Err(_) => (false, None),
+            };
+            if !retryable || attempt >= MAX_ATTEMPTS {
+                return result;
+            }
+            let delay = retry_after.unwrap_or_else(|| backoff(attempt));
+            if Instant::now() + delay >= deadline {
+                return result;
+            }
+            tracing::debug!(
+                endpoint = route.template,
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                "retrying a failed Jamf request"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: Method,
+        route: &Route,
+        query: &[(&str, String)],
+        authn: Authn,
+        deadline: Instant,
+    ) -> Result<Answer, JamfError> {
+        let token = match authn {
+            Authn::Bearer => Some(self.bearer(deadline).await?),
+            Authn::None => None,
+        };
+        let url = format!("{}{}", self.base_url, route.path);
+        let mut request = self
+            .http
+            .request(method, url)
+            .header("Accept", "application/json");
+        if !query.is_empty() {
+            request = request.query(query);
+        }
+        if let Some((value, _)) = &token {
+            request = request.bearer_auth(value.expose());
+        }
+        let result = self.execute(route, request, deadline).await;
+        if let (Ok(answer), Some((_, generation))) = (&result, &token) {
+            if answer.status == StatusCode::UNAUTHORIZED {
+                self.forget_token(*generation).await;
+            }
+        }
+        result
+    }
+
+    /// Sends one request under the concurrency limit and reads its body within limits.
+    async fn execute(
+        &self,
+        route: &Route,
+        request: RequestBuilder,
+        deadline: Instant,
+    ) -> Result<Answer, JamfError> {
+        let endpoint = route.template;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(JamfError::Timeout {
+                endpoint: endpoint.to_owned(),
+                detail: "the refresh ran out of time".to_owned(),
+            });
+        }
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| JamfError::Connect {
+                endpoint: endpoint.to_owned(),
+                detail: "client is shutting down".to_owned(),
+            })?;
+        let started = std::time::Instant::now();
+        let outcome = tokio::time::timeout(remaining, async {
+            let response = request
+                .send()
+                .await
+                .map_err(|e| JamfError::from_transport(endpoint, &e))?;
+            let status = response.status();
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(parse_retry_after);
+            let body = read_limited(response, endpoint, self.max_body_bytes).await?;
+            Ok::<_, JamfError>(Answer {
+                status,
+                retry_after,
+                body,
+            })
+        })
+        .await
+        .unwrap_or_else(|_| {
+            Err(JamfError::Timeout {
+                endpoint: endpoint.to_owned(),
+                detail: "the refresh ran out of time".to_owned(),
+            })
+        });
+        let code = match &outcome {
+            Ok(answer) => answer.status.as_u16().to_string(),
+            Err(_) => "error".to_owned(),
+        };
+        self.requests.with_label_values(&[endpoint, &code]).inc();
+        tracing::debug!(
+            endpoint,
+            code = code.as_str(),
+            duration_ms = started.elapsed().as_millis() as u64,
+            "jamf request"
+        );
+        outcome
+    }
+
+    /// The current bearer token, obtaining a new one when none is cached or it is close
+    /// to expiry. Renewal is serialised: parallel collectors wait for one token request.
+    async fn bearer(&self, deadline: Instant) -> Result<(Secret, u64), JamfError> {
+        let mut slot = self.token.lock().await;
+        if let Some(token) = slot.as_ref() {
+            if Instant::now() < token.renew_after {
+                return Ok((token.value.clone(), token.generation));
+            }
+        }
+        let (value, lifetime) = self.obtain_token(deadline).await?;
+        // Renew well before expiry; lifetimes as short as 60 s are seen in the wild.
+        let margin = Duration::from_secs(300).min(lifetime / 3);
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        *slot = Some(BearerToken {
+            value: value.clone(),
+            renew_after: Instant::now() + lifetime.saturating_sub(margin),
+            generation,
+        });
+        Ok((value, generation))
+    }
+
+    /// Forgets the token only if it is still the one that was refused.
+    async fn forget_token(&self, generation: u64) {
+        let mut slot = self.token.lock().await;
+        if slot
+            .as_ref()
+            .is_some_and(|token| token.generation == generation)
+        {
+            *slot = None;
+        }
+    }
+
+    async fn obtain_token(&self, deadline: Instant) -> Result<(Secret, Duration), JamfError> {
+        match &self.auth {
+            Auth::ClientCredentials {
+                client_id,
+                client_secret,
+            } => {
+                let form = [
+                    ("grant_type", "client_credentials"),
+                    ("client_id", client_id.as_str()),
+                    ("client_secret", client_secret.expose()),
+                ];
+                let mut versioned = self.oauth_versioned.load(Ordering::SeqCst);
+                loop {
+                    let route = Route::fixed(if versioned {
+                        "/api/v1/oauth/token"
+                    } else {
+                        "/api/oauth/token"
+                    });
+                    let answer = self
+                        .post_token(&route, deadline, |request| request.form(&form))
+                        .await?;
+                    if answer.status == StatusCode::NOT_FOUND && !versioned {
+                        // Servers without the unversioned path have the /v1 one.
+                        versioned = true;
+                        self.oauth_versioned.store(true, Ordering::SeqCst);
+                        continue;
+                    }
+                    let token: OAuthToken = token_answer(&route, answer)?;
+                    let lifetime = token
+                        .expires_in
+                        .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
+                        .map(Duration::from_secs_f64)
+                        .unwrap_or(Duration::from_secs(60));
+                    return Ok((Secret::new(token.access_token), lifetime));
+                }
+            }
+            Auth::User { username, password } => {
+                let route = Route::fixed("/api/v1/auth/token");
+                let answer = self
+                    .post_token(&route, deadline, |request| {
+                        request.basic_auth(username, Some(password.expose()))
+                    })
+                    .await?;
+                let token: UserToken = token_answer(&route, answer)?;
+                let lifetime = token
+                    .expires
+                    .as_ref()
+                    .and_then(expiry_from_json)
+                    .map(|expires| {
+                        (expires - chrono::Utc::now())
+                            .to_std()
+                            .unwrap_or(Duration::ZERO)
+                    })
+                    .filter(|lifetime| !lifetime.is_zero())
+                    .unwrap_or(Duration::from_secs(300));
+                Ok((Secret::new(token.token), lifetime))
+            }
+        }
+    }
+
+    async fn post_token(
+        &self,
+        route: &Route,
+        deadline: Instant,
+        add_credentials: impl Fn(RequestBuilder) -> RequestBuilder,
+    ) -> Result<Answer, JamfError> {
+        let mut attempt = 1;
+        loop {
+            let url = format!("{}{}", self.base_url, route.path);
+            let request = add_credentials(self.http.post(url).header("Accept", "application/json"));
+            let result = self.execute(route, request, deadline).await;
+            let (retryable, retry_after) = match &result {
+                Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
+                Err(JamfError::Timeout { .. } | JamfError::Connect { .. }) => (true, None),
+                Err(_) => (false, None),
+            };
+            if !retryable || attempt >= MAX_ATTEMPTS {
+                return result;
+            }
+            let delay = retry_after.unwrap_or_else(|| backoff(attempt));
+            if Instant::now() + delay >= deadline {
+                return result;
+            }
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+}
+
+impl Authn {
+    fn clone_kind(&self) -> Authn {
+        match self {
+            Authn::Bearer => Authn::Bearer,
+            Authn::None => Authn::None,
+        }
+    }
+}
+
+/// Interprets a token endpoint's answer. 400 and 401 mean the credentials were refused;
+/// the body is never quoted, since it may echo what was sent.
+fn token_answer<T: DeserializeOwned>(route: &Route, answer: Answer) -> Result<T, JamfError> {
+    let status = answer.status.as_u16();
+    match status {
+        200..=299 => serde_json::from_slice(&answer.body).map_err(|_| JamfError::Decode {
+            endpoint: route.template.to_owned(),
+            detail: "the token response is not the expected JSON".to_owned(),
+        }),
+        400 | 401 => Err(JamfError::Auth {
+            endpoint: route.template.to_owned(),
+            detail: format!("HTTP {status}: Jamf refused the credentials"),
+        }),
+        _ => Err(JamfError::from_status(route.template, status)),
+    }
+}
+
+fn expiry_from_json(value: &serde_json::Value) -> Option<chrono::DateTime<chrono::Utc>> {
+    match value {
+        serde_json::Value::String(text) => super::dates::parse(text),
+        serde_json::Value::Number(number) => number.as_i64().and_then(super::dates::from_epoch),
+        _ => None,
+    }
+}
+
+fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+/// Exponential backoff with ±50 % jitter: about 0.5 s, 1 s, 2 s …, capped.
+fn backoff(attempt: u32) -> Duration {
+    let base = FIRST_BACKOFF
+        .saturating_mul(1 << (attempt - 1).min(10))
+        .min(MAX_BACKOFF);
+    base.mul_f64(0.5 + fastrand::f64())
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    (date.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+/// Reads a body, refusing one larger than `max` bytes without buffering it whole.
+async fn read_limited(
+    mut response: reqwest::Response,
+    endpoint: &str,
+    max: usize,
+) -> Result<Bytes, JamfError> {
+    let too_large = || JamfError::Decode {
+        endpoint: endpoint.to_owned(),
+        detail: format!("the response is larger than the limit of {max} bytes"),
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > max as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| JamfError::from_transport(endpoint, &e))?
+    {
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Decodes JSON, naming the path of the first field that did not fit.
+fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T, JamfError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let what = match inner.classify() {
+            serde_json::error::Category::Eof => "the body ends early".to_owned(),
+            serde_json::error::Category::Syntax => format!(
+                "not valid JSON at line {} column {}",
+                inner.line(),
+                inner.column()
+            ),
+            serde_json::error::Category::Data => truncate(&inner.to_string(), 160),
+            serde_json::error::Category::Io => "read error".to_owned(),
+        };
+        JamfError::Decode {
+            endpoint: endpoint.to_owned(),
+            detail: if path == "." {
+                what
+            } else {
+                format!("at {path}: {what}")
+            },
+        }
+    })
+}
+
+/// Shared by the collectors so they can hold the client behind an `Arc`.
+pub type SharedClient = Arc<JamfClient>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_ids_are_percent_encoded() {
+        let route = Route::with_id(
+            "/api/v1/volume-purchasing-locations/{id}/content",
+            "1/../2 x",
+        );
+        assert_eq!(
+            route.path,
+            "/api/v1/volume-purchasing-locations/1%2F..%2F2%20x/content"
+        );
+        assert_eq!(
+            route.template,
+            "/api/v1/volume-purchasing-locations/{id}/content"
+        );
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_dates() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        for attempt in 1..20 {
+            let delay = backoff(attempt);
+            assert!(delay <= MAX_BACKOFF.mul_f64(1.5), "{attempt}: {delay:?}");
+        }
+        assert!(backoff(1) <= Duration::from_millis(750));
+    }
+
+    #[test]
+    fn decode_errors_name_the_field_path() {
+        let error = decode::<Page<super::super::model::VppLocation>>(
+            "/x",
+            br#"{"totalCount":1,"results":[{"totalPurchasedLicenses":"many"}]}"#,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            error.contains("results[0].totalPurchasedLicenses"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn truncated_json_is_a_decode_error() {
+        let error =
+            decode::<Page<super::super::model::VppLocation>>("/x", br#"{"totalCount":1,"resu"#);
+        assert!(matches!(error, Err(JamfError::Decode { .. })));
+    }
+}

@@ -1,0 +1,204 @@
+//! Errors from talking to Jamf, each mapped to one bounded `reason` label value.
+
+use std::fmt;
+
+/// Why a request or a collector refresh failed: the `reason` label of
+/// `jamf_exporter_refresh_errors_total`. The set is closed so the label stays bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    Auth,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ServerError,
+    Timeout,
+    Connect,
+    Decode,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 8] = [
+        Reason::Auth,
+        Reason::Forbidden,
+        Reason::NotFound,
+        Reason::RateLimited,
+        Reason::ServerError,
+        Reason::Timeout,
+        Reason::Connect,
+        Reason::Decode,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Auth => "auth",
+            Reason::Forbidden => "forbidden",
+            Reason::NotFound => "not_found",
+            Reason::RateLimited => "rate_limited",
+            Reason::ServerError => "server_error",
+            Reason::Timeout => "timeout",
+            Reason::Connect => "connect",
+            Reason::Decode => "decode",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failed exchange with Jamf. Messages name the endpoint (a route template) and never
+/// carry credentials, tokens or response bodies.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JamfError {
+    #[error("{endpoint}: authentication failed ({detail})")]
+    Auth { endpoint: String, detail: String },
+    #[error("{endpoint}: HTTP 403 forbidden: the API role lacks a privilege for this endpoint")]
+    Forbidden { endpoint: String },
+    #[error("{endpoint}: HTTP 404 not found: this Jamf Pro version may not have this endpoint")]
+    NotFound { endpoint: String },
+    #[error("{endpoint}: HTTP 429 too many requests")]
+    RateLimited { endpoint: String },
+    #[error("{endpoint}: unexpected HTTP status {status}")]
+    Server { endpoint: String, status: u16 },
+    #[error("{endpoint}: timed out ({detail})")]
+    Timeout { endpoint: String, detail: String },
+    #[error("{endpoint}: cannot connect ({detail})")]
+    Connect { endpoint: String, detail: String },
+    #[error("{endpoint}: cannot decode the response ({detail})")]
+    Decode { endpoint: String, detail: String },
+}
+
+impl JamfError {
+    pub fn reason(&self) -> Reason {
+        match self {
+            JamfError::Auth { .. } => Reason::Auth,
+            JamfError::Forbidden { .. } => Reason::Forbidden,
+            JamfError::NotFound { .. } => Reason::NotFound,
+            JamfError::RateLimited { .. } => Reason::RateLimited,
+            JamfError::Server { .. } => Reason::ServerError,
+            JamfError::Timeout { .. } => Reason::Timeout,
+            JamfError::Connect { .. } => Reason::Connect,
+            JamfError::Decode { .. } => Reason::Decode,
+        }
+    }
+
+    /// The error for an answer with a non-success status that was not handled earlier
+    /// (401 from data endpoints is retried first, so this sees only one that survived).
+    pub fn from_status(endpoint: &str, status: u16) -> JamfError {
+        let endpoint = endpoint.to_owned();
+        match status {
+            401 => JamfError::Auth {
+                endpoint,
+                detail: "HTTP 401 after re-authenticating".to_owned(),
+            },
+            403 => JamfError::Forbidden { endpoint },
+            404 => JamfError::NotFound { endpoint },
+            429 => JamfError::RateLimited { endpoint },
+            408 => JamfError::Timeout {
+                endpoint,
+                detail: "HTTP 408 from the server".to_owned(),
+            },
+            _ => JamfError::Server { endpoint, status },
+        }
+    }
+
+    /// Classifies a transport error from reqwest. DNS, refused connections and TLS
+    /// failures are all `connect`; anything that ran past its time is `timeout`.
+    pub fn from_transport(endpoint: &str, error: &reqwest::Error) -> JamfError {
+        let endpoint = endpoint.to_owned();
+        let detail = transport_detail(error);
+        if error.is_timeout() {
+            JamfError::Timeout { endpoint, detail }
+        } else if error.is_decode() || error.is_body() {
+            JamfError::Decode { endpoint, detail }
+        } else {
+            JamfError::Connect { endpoint, detail }
+        }
+    }
+}
+
+/// The innermost cause of a reqwest error, without the URL (it is the endpoint already).
+fn transport_detail(error: &reqwest::Error) -> String {
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
+    let mut last = None;
+    while let Some(cause) = source {
+        last = Some(cause.to_string());
+        source = cause.source();
+    }
+    let text = last.unwrap_or_else(|| error.without_url_string());
+    truncate(&text, 200)
+}
+
+trait WithoutUrl {
+    fn without_url_string(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_string(&self) -> String {
+        let mut copy_text = self.to_string();
+        if let Some(url) = self.url() {
+            copy_text = copy_text.replace(url.as_str(), "");
+        }
+        copy_text
+    }
+}
+
+/// Shortens text at a character boundary.
+pub fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((index, _)) => format!("{}…", &text[..index]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_contract_reasons() {
+        for (status, reason) in [
+            (401, Reason::Auth),
+            (403, Reason::Forbidden),
+            (404, Reason::NotFound),
+            (429, Reason::RateLimited),
+            (500, Reason::ServerError),
+            (502, Reason::ServerError),
+            (503, Reason::ServerError),
+            (418, Reason::ServerError),
+            (408, Reason::Timeout),
+        ] {
+            assert_eq!(
+                JamfError::from_status("/x", status).reason(),
+                reason,
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn reasons_have_the_contract_spelling() {
+        let names: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "auth",
+                "forbidden",
+                "not_found",
+                "rate_limited",
+                "server_error",
+                "timeout",
+                "connect",
+                "decode"
+            ]
+        );
+    }
+
+    #[test]
+    fn truncate_respects_character_boundaries() {
+        assert_eq!(truncate("ñandú", 2), "ña…");
+        assert_eq!(truncate("abc", 5), "abc");
+    }
+}

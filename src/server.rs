@@ -1,0 +1,288 @@
+//! The HTTP side: the landing page, the telemetry path, `/-/healthy` and `/-/ready`.
+//!
+//! Nothing here talks to Jamf: every answer is rendered from the current snapshot.
+
+use std::convert::Infallible;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+
+use crate::metrics::Metrics;
+use crate::snapshot::SnapshotStore;
+
+/// How long a client may take to send its request headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long open connections get to finish at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// What every request handler shares.
+pub struct AppState {
+    pub store: Arc<SnapshotStore>,
+    pub metrics: Arc<Metrics>,
+    pub telemetry_path: String,
+    /// `None` when `--web.max-requests 0`.
+    pub admission: Option<Semaphore>,
+    pub refresh_interval: Duration,
+}
+
+type Body = Full<Bytes>;
+
+/// Binds every listen address before anything is served, so a bad address is a
+/// start-up error.
+pub async fn bind(addresses: &[crate::config::ListenAddress]) -> Result<Vec<TcpListener>, String> {
+    let mut listeners = Vec::new();
+    for address in addresses {
+        let mut last_error = None;
+        let mut bound_any = false;
+        for socket in &address.sockets {
+            match TcpListener::bind(socket).await {
+                Ok(listener) => {
+                    listeners.push(listener);
+                    bound_any = true;
+                    if address.alternatives {
+                        break;
+                    }
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        if !bound_any || (!address.alternatives && last_error.is_some()) {
+            let why = last_error.map(|e| e.to_string()).unwrap_or_default();
+            return Err(format!(
+                "--web.listen-address: cannot listen on {}: {why}",
+                address.text
+            ));
+        }
+    }
+    Ok(listeners)
+}
+
+/// Serves until `shutdown` turns true, then lets open requests finish briefly.
+pub async fn serve(
+    listeners: Vec<TcpListener>,
+    state: Arc<AppState>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let graceful = GracefulShutdown::new();
+    let (conn_tx, mut conn_rx) =
+        tokio::sync::mpsc::channel::<(tokio::net::TcpStream, SocketAddr)>(64);
+    let mut accept_tasks = Vec::new();
+    for listener in listeners {
+        let conn_tx = conn_tx.clone();
+        accept_tasks.push(tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok(connection) => {
+                        if conn_tx.send(connection).await.is_err() {
+                            return;
+                        }
+                    }
+                    Err(error) => {
+                        // Out of file descriptors and the like: pause rather than spin.
+                        tracing::warn!(error = %error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        }));
+    }
+    drop(conn_tx);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    loop {
+        tokio::select! {
+            connection = conn_rx.recv() => {
+                let Some((stream, _peer)) = connection else { break };
+                let state = state.clone();
+                let service = service_fn(move |request| {
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(handle(&state, request)) }
+                });
+                let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(error = %error, "connection ended with an error");
+                    }
+                });
+            }
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        }
+    }
+    for task in accept_tasks {
+        task.abort();
+    }
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::debug!("some connections did not close in time");
+    }
+}
+
+/// Answers one request.
+pub fn handle(state: &AppState, request: Request<Incoming>) -> Response<Body> {
+    let _permit = match &state.admission {
+        Some(semaphore) => match semaphore.try_acquire() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                return text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many concurrent requests\n",
+                );
+            }
+        },
+        None => None,
+    };
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        return response;
+    }
+    let path = request.uri().path();
+    if path == state.telemetry_path {
+        return metrics(state, request.headers());
+    }
+    match path {
+        "/" => html(crate::landing::render(
+            &state.store.load(),
+            &state.telemetry_path,
+            chrono::Utc::now(),
+        )),
+        "/-/healthy" => text(StatusCode::OK, "OK\n"),
+        "/-/ready" => {
+            if state.store.load().refreshes > 0 {
+                text(StatusCode::OK, "OK\n")
+            } else {
+                text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "waiting for the first refresh\n",
+                )
+            }
+        }
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    }
+}
+
+fn metrics(state: &AppState, headers: &http::HeaderMap) -> Response<Body> {
+    let exposition = match state.metrics.encode() {
+        Ok(text) => text,
+        Err(error) => {
+            tracing::error!(error = %error, "cannot encode metrics");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot encode metrics\n");
+        }
+    };
+    let mut builder = Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)
+        .header(header::VARY, "Accept-Encoding");
+    let body = if accepts_gzip(headers) {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        match encoder
+            .write_all(exposition.as_bytes())
+            .and_then(|()| encoder.finish())
+        {
+            Ok(compressed) => {
+                builder = builder.header(header::CONTENT_ENCODING, "gzip");
+                Bytes::from(compressed)
+            }
+            Err(_) => Bytes::from(exposition),
+        }
+    } else {
+        Bytes::from(exposition)
+    };
+    builder.body(Full::new(body)).unwrap_or_else(|_| {
+        text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot build the response\n",
+        )
+    })
+}
+
+/// True when `Accept-Encoding` lists gzip (or `*`) without `q=0`.
+pub fn accepts_gzip(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let coding = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|param| {
+                let param = param.trim().replace(' ', "");
+                param == "q=0" || param == "q=0.0" || param == "q=0.00" || param == "q=0.000"
+            });
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
+fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+fn html(page: String) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(page)));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &str) -> http::HeaderMap {
+        let mut map = http::HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(value) {
+            map.insert(header::ACCEPT_ENCODING, value);
+        }
+        map
+    }
+
+    #[test]
+    fn gzip_is_used_when_the_client_allows_it() {
+        assert!(accepts_gzip(&headers("gzip")));
+        assert!(accepts_gzip(&headers("deflate, GZIP;q=0.5")));
+        assert!(accepts_gzip(&headers("*")));
+        assert!(!accepts_gzip(&headers("gzip;q=0")));
+        assert!(!accepts_gzip(&headers("identity")));
+        assert!(!accepts_gzip(&http::HeaderMap::new()));
+    }
+}
