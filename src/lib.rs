@@ -56,9 +56,30 @@ pub struct Exporter {
     pub simulator: Option<demo::Simulator>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl Exporter {
+    /// Asks for a refresh now and waits until it has been published (at most `limit`).
+    /// Returns false if none finished in time.
+    pub async fn refresh_now(&self, limit: std::time::Duration) -> bool {
+        let before = self.store.load().refreshes;
+        self.wake.notify_one();
+        self.wait_for_refreshes(before + 1, limit).await
+    }
+
+    /// Waits until at least `count` refreshes have been published.
+    pub async fn wait_for_refreshes(&self, count: u64, limit: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.store.load().refreshes < count {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        true
+    }
+
     /// Stops refreshing and serving, letting open requests finish briefly.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
@@ -120,7 +141,9 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         .collect::<Vec<_>>();
 
     let (shutdown, shutdown_rx) = watch::channel(false);
+    let wake = Arc::new(tokio::sync::Notify::new());
     let poller = Poller {
+        wake: wake.clone(),
         client: Arc::new(client),
         store: store.clone(),
         enabled: enabled.clone(),
@@ -155,6 +178,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         simulator,
         shutdown,
         tasks,
+        wake,
     })
 }
 

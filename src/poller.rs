@@ -24,6 +24,8 @@ pub struct Poller {
     pub interval: Duration,
     pub timeout: Duration,
     pub refresh_errors: IntCounterVec,
+    /// Wakes the loop for an early refresh (tests, and later an admin endpoint).
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 type Outcome = (CollectorName, Result<Collected, JamfError>, Duration);
@@ -49,6 +51,7 @@ impl Poller {
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
+                _ = self.wake.notified() => {}
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
             tokio::select! {

@@ -1,0 +1,57 @@
+# One entry point for developers and CI: `make test` installs what it needs and runs
+# every check. `.ci/run` calls exactly `make test`.
+
+CARGO ?= cargo
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+PROMTOOL ?= promtool
+
+.PHONY: test deps fmt clippy unit doc rules metrics-lint e2e golden run-demo
+
+test: deps fmt clippy unit doc rules metrics-lint e2e
+	@echo "make test: all checks passed"
+
+# Debian's prometheus package brings promtool and Prometheus; prometheus-alertmanager
+# brings Alertmanager and amtool. Installed only when missing.
+deps:
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
+		echo "installing prometheus and prometheus-alertmanager from Debian"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; \
+	fi
+	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+fmt:
+	$(CARGO) fmt --all --check
+
+clippy:
+	$(CARGO) clippy --all-targets --all-features -- -D warnings
+
+unit:
+	$(CARGO) test --all-targets
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
+
+rules:
+	$(PROMTOOL) check rules alerts/*.yml
+	$(PROMTOOL) test rules alerts/tests/*.yml
+
+# promtool lints the golden exposition; the two *_days_until_expiry gauges are in days
+# on purpose (contract.md), so exactly those two findings are accepted.
+metrics-lint:
+	@out=$$($(PROMTOOL) check metrics < tests/golden/metrics.txt 2>&1); \
+	rest=$$(printf '%s\n' "$$out" | grep -v -E '^(jamf_vpp_token_days_until_expiry|jamf_ade_token_days_until_expiry) use base unit "seconds" instead of "days"$$' | grep -v '^$$' || true); \
+	if [ -n "$$rest" ]; then printf 'promtool check metrics found:\n%s\n' "$$rest"; exit 1; fi; \
+	echo "promtool check metrics: only the two accepted days-unit findings"
+
+# End to end: the exporter in demo mode, a real Prometheus and a real Alertmanager.
+e2e:
+	JAMF_E2E=1 $(CARGO) test --test e2e -- --nocapture
+
+# Rewrites tests/golden/metrics.txt from the demo data.
+golden:
+	UPDATE_GOLDEN=1 $(CARGO) test --test it golden
+
+run-demo:
+	$(CARGO) run --release -- --demo

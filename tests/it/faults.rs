@@ -1,0 +1,253 @@
+//! Jamf misbehaving: the exporter stays up, keeps the last good data, and says why.
+
+use std::time::Duration;
+
+use jamf_exporter::demo::{Fault, FaultRule, SimulatorConfig};
+
+use crate::harness::{self, Setup};
+
+const LOCATIONS: &str = "/api/v1/volume-purchasing-locations";
+
+fn rule(path: &str, fault: Fault) -> FaultRule {
+    FaultRule {
+        path: path.to_owned(),
+        fault,
+        times: None,
+    }
+}
+
+fn status(code: u16, body: &str, content_type: &str) -> Fault {
+    Fault::Status {
+        status: code,
+        body: body.to_owned(),
+        content_type: content_type.to_owned(),
+        retry_after: None,
+    }
+}
+
+async fn errors(setup: &Setup, collector: &str, reason: &str) -> f64 {
+    setup
+        .metrics()
+        .await
+        .value(
+            "jamf_exporter_refresh_errors_total",
+            &[("collector", collector), ("reason", reason)],
+        )
+        .unwrap_or(-1.0)
+}
+
+/// Asserts the VPP collector failed but its last good data is still served.
+async fn assert_vpp_stale(setup: &Setup, purchased_before: usize) {
+    let metrics = setup.metrics().await;
+    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(0.0));
+    assert_eq!(metrics.count("jamf_vpp_licenses_purchased"), purchased_before, "last good data kept");
+    assert!(metrics.has("jamf_collector_last_success_timestamp_seconds", &[("collector", "vpp")]));
+    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "notifications")]), Some(1.0));
+    assert_eq!(metrics.value("jamf_up", &[]), Some(1.0), "other collectors still authenticate fine");
+}
+
+#[tokio::test]
+async fn forbidden_on_one_collector_leaves_the_others_alone() {
+    let setup = harness::start(SimulatorConfig::demo(), &[]).await;
+    setup.simulator.inject(rule(
+        "/api/v1/device-enrollments",
+        status(
+            403,
+            r#"{"httpStatus":403,"errors":[{"code":"INVALID_PRIVILEGE","description":"Forbidden","id":"0","field":null}]}"#,
+            "application/json",
+        ),
+    ));
+    setup.refresh().await;
+    let metrics = setup.metrics().await;
+    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "ade")]), Some(0.0));
+    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(1.0));
+    assert_eq!(metrics.value("jamf_up", &[]), Some(1.0));
+    assert_eq!(errors(&setup, "ade", "forbidden").await, 1.0);
+    // A 403 is not retried.
+    let forbidden = setup
+        .simulator
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/device-enrollments" && r.status == 403)
+        .count();
+    assert_eq!(forbidden, 1);
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn server_errors_keep_the_last_good_data() {
+    let setup = harness::start(SimulatorConfig::demo(), &["--refresh.timeout", "4s"]).await;
+    let purchased = setup.metrics().await.count("jamf_vpp_licenses_purchased");
+    setup
+        .simulator
+        .inject(rule(LOCATIONS, status(503, "<html><body>Service Unavailable</body></html>", "text/html")));
+    setup.refresh().await;
+    assert_vpp_stale(&setup, purchased).await;
+    assert_eq!(errors(&setup, "vpp", "server_error").await, 1.0);
+    let attempts = setup.simulator.request_count(LOCATIONS);
+    assert!(attempts > 2, "5xx is retried ({attempts} requests)");
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn a_passing_server_error_is_retried_away() {
+    let setup = harness::start(SimulatorConfig::demo(), &[]).await;
+    setup.simulator.inject(FaultRule {
+        times: Some(1),
+        ..rule(LOCATIONS, status(500, "oops", "text/plain"))
+    });
+    setup.refresh().await;
+    let metrics = setup.metrics().await;
+    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(1.0));
+    assert_eq!(errors(&setup, "vpp", "server_error").await, 0.0);
+    assert!(metrics.has(
+        "jamf_exporter_api_requests_total",
+        &[("endpoint", LOCATIONS), ("code", "500")]
+    ));
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_decode_error() {
+    let setup = harness::start(SimulatorConfig::demo(), &[]).await;
+    let purchased = setup.metrics().await.count("jamf_vpp_licenses_purchased");
+    setup
+        .simulator
+        .inject(rule(LOCATIONS, Fault::Body(r#"{"totalCount": 3, "results": [{"id": "1", "na"#.to_owned())));
+    setup.refresh().await;
+    assert_vpp_stale(&setup, purchased).await;
+    assert_eq!(errors(&setup, "vpp", "decode").await, 1.0);
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_json_types_are_a_decode_error() {
+    let setup = harness::start(SimulatorConfig::demo(), &[]).await;
+    let purchased = setup.metrics().await.count("jamf_vpp_licenses_purchased");
+    setup.simulator.inject(rule(
+        LOCATIONS,
+        Fault::Body(r#"{"totalCount":1,"results":[{"id":"1","totalPurchasedLicenses":"lots"}]}"#.to_owned()),
+    ));
+    setup.refresh().await;
+    assert_vpp_stale(&setup, purchased).await;
+    assert_eq!(errors(&setup, "vpp", "decode").await, 1.0);
+    let (_, page) = setup.get("/").await;
+    assert!(page.contains("results[0].totalPurchasedLicenses"), "the landing page names the bad field");
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_jamf_is_a_timeout() {
+    let setup = harness::start(
+        SimulatorConfig::demo(),
+        &["--jamf.timeout", "200ms", "--refresh.timeout", "3s"],
+    )
+    .await;
+    let purchased = setup.metrics().await.count("jamf_vpp_licenses_purchased");
+    setup.simulator.inject(rule(LOCATIONS, Fault::Delay(Duration::from_secs(2))));
+    let started = std::time::Instant::now();
+    setup.refresh().await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_vpp_stale(&setup, purchased).await;
+    assert_eq!(errors(&setup, "vpp", "timeout").await, 1.0);
+    // Scrapes stay fast while Jamf is slow.
+    let scrape = std::time::Instant::now();
+    setup.metrics().await;
+    assert!(scrape.elapsed() < Duration::from_secs(1));
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_endpoint_is_reported_once_and_left_alone() {
+    let setup = harness::start(SimulatorConfig::demo(), &[]).await;
+    setup.simulator.inject(rule(
+        "/api/v1/pki/certificate-authority/active",
+        status(404, r#"{"httpStatus":404,"errors":[]}"#, "application/json"),
+    ));
+    setup.refresh().await;
+    setup.refresh().await;
+    let metrics = setup.metrics().await;
+    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "builtin_ca")]), Some(1.0));
+    assert!(!metrics.has("jamf_builtin_ca_expiry_timestamp_seconds", &[]));
+    assert_eq!(errors(&setup, "builtin_ca", "not_found").await, 1.0);
+    let not_found = setup
+        .simulator
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/v1/pki/certificate-authority/active" && r.status == 404)
+        .count();
+    assert_eq!(not_found, 1, "not asked again until restart");
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn healthcheck_503_with_a_reading_is_a_success() {
+    let setup = harness::start(SimulatorConfig::demo(), &[]).await;
+    setup.simulator.update_dataset(|dataset| {
+        dataset.healthcheck = (
+            503,
+            r#"[{"healthCode":4,"httpCode":503,"description":"Initializing"}]"#.to_owned(),
+        );
+    });
+    setup.refresh().await;
+    let metrics = setup.metrics().await;
+    assert_eq!(metrics.value("jamf_healthcheck_code", &[]), Some(4.0));
+    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "healthcheck")]), Some(1.0));
+    assert_eq!(setup.simulator.request_count("/healthCheck.html"), 2, "never retried");
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_as_decode() {
+    let setup = harness::start(SimulatorConfig::demo(), &[]).await;
+    let purchased = setup.metrics().await.count("jamf_vpp_licenses_purchased");
+    setup
+        .simulator
+        .inject(rule(LOCATIONS, Fault::Huge { bytes: 100 * 1024 * 1024 }));
+    setup.refresh().await;
+    assert_vpp_stale(&setup, purchased).await;
+    assert_eq!(errors(&setup, "vpp", "decode").await, 1.0);
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn rate_limiting_honours_retry_after() {
+    let setup = harness::start(SimulatorConfig::demo(), &[]).await;
+    setup.simulator.inject(FaultRule {
+        times: Some(1),
+        ..rule(
+            LOCATIONS,
+            Fault::Status {
+                status: 429,
+                body: String::new(),
+                content_type: "text/plain".to_owned(),
+                retry_after: Some("1".to_owned()),
+            },
+        )
+    });
+    let started = std::time::Instant::now();
+    setup.refresh().await;
+    assert!(started.elapsed() >= Duration::from_millis(950), "waited for Retry-After");
+    let metrics = setup.metrics().await;
+    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(1.0));
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn jamf_down_for_several_refreshes_then_back() {
+    let setup = harness::start(SimulatorConfig::demo(), &["--refresh.timeout", "2s"]).await;
+    let purchased = setup.metrics().await.count("jamf_vpp_licenses_purchased");
+    setup.simulator.inject(rule("*", Fault::Reset));
+    for _ in 0..3 {
+        setup.refresh().await;
+        let metrics = setup.metrics().await;
+        assert_eq!(metrics.value("jamf_up", &[]), Some(0.0));
+        assert_eq!(metrics.count("jamf_vpp_licenses_purchased"), purchased);
+    }
+    setup.simulator.clear_faults();
+    setup.refresh().await;
+    let metrics = setup.metrics().await;
+    assert_eq!(metrics.value("jamf_up", &[]), Some(1.0));
+    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(1.0));
+    setup.stop().await;
+}

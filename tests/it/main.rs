@@ -1,0 +1,9 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Integration tests: the real exporter against the simulated Jamf Pro over real HTTP.
+
+mod auth;
+mod config_errors;
+mod faults;
+mod golden;
+mod harness;
+mod happy_path;
