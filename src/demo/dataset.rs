@@ -55,15 +55,15 @@ pub const DEMO_VERSION: &str = "11.23.2-t1767621885710";
 /// mutate any shape (see [`super::Simulator::update_dataset`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
-    /// `GET /api/v1/volume-purchasing-locations` items (§2.3), `id` as a digit string.
+    /// `GET /api/v1/volume-purchasing-locations` items, `id` as a digit string.
     pub vpp_locations: Vec<Value>,
-    /// `/{id}/content` items (§2.5), keyed by location id.
+    /// `/{id}/content` items, keyed by location id.
     pub vpp_content: BTreeMap<String, Vec<Value>>,
-    /// `GET /api/v1/device-enrollments` items (§4).
+    /// `GET /api/v1/device-enrollments` items.
     pub ade_instances: Vec<Value>,
-    /// Latest sync state per instance id (§4).
+    /// Latest sync state per instance id, as `/{id}/syncs/latest` answers it.
     pub ade_latest_sync: BTreeMap<String, Value>,
-    /// `GET /api/v1/notifications` items (§5.1).
+    /// `GET /api/v1/notifications` items.
     pub notifications: Vec<Value>,
     /// `GET /api/v1/pki/certificate-authority/active` body; `None` answers 404.
     pub builtin_ca: Option<Value>,

@@ -1,14 +1,22 @@
 //! A simulated Jamf Pro server, served over real HTTP on loopback.
 //!
-//! It speaks the parts of the Jamf Pro API the exporter uses (see
-//! `jamf-pro-api.md`): both token flows, the paged volume purchasing and
-//! device enrollment lists, notifications, the built-in CA, the version and
-//! `/healthCheck.html`. `--demo` points the real client at it; tests start it
+//! It speaks the parts of the Jamf Pro API the exporter uses: both token
+//! flows, the paged volume purchasing and device enrollment lists,
+//! notifications, the built-in CA, the version and `/healthCheck.html`. `--demo` points the real client at it; tests start it
 //! with their own [`Dataset`] and inject [`Fault`]s; benchmarks give it
 //! thousands of locations and added latency.
 //!
 //! Every request is recorded (never its secrets) so tests can assert on what
 //! the client sent. The demo data is described in [`dataset`].
+//!
+//! Behaviour worth knowing in tests:
+//! - routing comes before auth: an unknown path is 404 and a wrong method
+//!   405 even without a token;
+//! - `page-size` defaults to 100 and is clamped to `max_page_size`; a
+//!   non-numeric or negative `page`, a `page-size` of 0 or a bad `sort` is 400;
+//! - lists sort by `id` (numerically) unless `sort=field:asc|desc` is given;
+//!   content keeps dataset order unless sorted;
+//! - `Huge` and `Trickle` bodies are chunked, with no `Content-Length`.
 
 mod codec;
 pub mod dataset;
@@ -383,3 +391,7 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;

@@ -372,14 +372,13 @@ fn vpp_list(shared: &Shared, dataset: &Dataset, query: &[(String, String)]) -> R
         Ok(paging) => paging,
         Err(bad) => return bad.response(),
     };
-    // Page 0 starts a listing; later pages of it see the same script state.
+    // Page 0 starts a listing; its later pages see the script state it saw.
     let answers = {
         let mut state = shared.lock();
-        let answers = state.vpp_list_answers;
         if paging.page == 0 {
             state.vpp_list_answers += 1;
         }
-        answers
+        state.vpp_list_answers.saturating_sub(1)
     };
     let locations: Vec<Cow<'_, Value>> = dataset
         .vpp_locations
@@ -550,20 +549,27 @@ impl Paging {
 
     fn answer(&self, mut items: Vec<&Value>) -> Response<Body> {
         if !self.sort.is_empty() {
-            items.sort_by(|a, b| {
-                self.sort
-                    .iter()
-                    .map(|(field, descending)| {
-                        let order = compare_fields(a.get(field), b.get(field));
-                        if *descending {
-                            order.reverse()
-                        } else {
-                            order
-                        }
-                    })
+            // Keys are computed once per item: lists can hold thousands.
+            let mut keyed: Vec<(Vec<SortKey>, &Value)> = items
+                .into_iter()
+                .map(|item| {
+                    let keys = self.sort.iter();
+                    (
+                        keys.map(|(field, _)| SortKey::of(item.get(field)))
+                            .collect(),
+                        item,
+                    )
+                })
+                .collect();
+            keyed.sort_by(|(a, _), (b, _)| {
+                a.iter()
+                    .zip(b)
+                    .zip(&self.sort)
+                    .map(|((a, b), (_, descending))| if *descending { b.cmp(a) } else { a.cmp(b) })
                     .find(|order| order.is_ne())
                     .unwrap_or(Ordering::Equal)
             });
+            items = keyed.into_iter().map(|(_, item)| item).collect();
         }
         let total = items.len();
         let start = self.page.saturating_mul(self.size);
@@ -577,33 +583,72 @@ impl Paging {
 
 /// Numbers (and digit strings, so ids sort numerically) before other
 /// strings, before anything else; strings case-insensitively.
-fn compare_fields(a: Option<&Value>, b: Option<&Value>) -> Ordering {
-    fn number(value: Option<&Value>) -> Option<f64> {
-        match value? {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => {
+#[derive(Debug)]
+enum SortKey {
+    Number(f64),
+    Text { folded: String, exact: String },
+    Other,
+}
+
+impl SortKey {
+    fn of(value: Option<&Value>) -> SortKey {
+        match value {
+            Some(Value::Number(n)) => n.as_f64().map_or(SortKey::Other, SortKey::Number),
+            Some(Value::String(s)) => {
                 let digits = s.strip_prefix('-').unwrap_or(s);
-                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                    s.parse().ok()
-                } else {
-                    None
+                let numeric = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+                match s.parse::<f64>() {
+                    Ok(n) if numeric => SortKey::Number(n),
+                    _ => SortKey::Text {
+                        folded: s.to_lowercase(),
+                        exact: s.clone(),
+                    },
                 }
             }
-            _ => None,
+            _ => SortKey::Other,
         }
     }
-    match (number(a), number(b)) {
-        (Some(x), Some(y)) => x.total_cmp(&y),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => match (a.and_then(Value::as_str), b.and_then(Value::as_str)) {
-            (Some(x), Some(y)) => x.to_lowercase().cmp(&y.to_lowercase()).then(x.cmp(y)),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => Ordering::Equal,
-        },
+
+    fn rank(&self) -> u8 {
+        match self {
+            SortKey::Number(_) => 0,
+            SortKey::Text { .. } => 1,
+            SortKey::Other => 2,
+        }
     }
 }
+
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (SortKey::Number(a), SortKey::Number(b)) => a.total_cmp(b),
+            (
+                SortKey::Text { folded, exact },
+                SortKey::Text {
+                    folded: other_folded,
+                    exact: other_exact,
+                },
+            ) => folded
+                .cmp(other_folded)
+                .then_with(|| exact.cmp(other_exact)),
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SortKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for SortKey {}
 
 pub(super) fn full(status: StatusCode, content_type: &str, body: Bytes) -> Response<Body> {
     let mut response = Response::new(Full::new(body).boxed_unsync());
@@ -632,7 +677,7 @@ fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
     }
 }
 
-/// Jamf's error envelope (§8.1).
+/// The Jamf Pro API error envelope.
 fn envelope(status: StatusCode, code: &str, description: &str, id: &str) -> Response<Body> {
     let body = json!({
         "httpStatus": status.as_u16(),
