@@ -272,7 +272,7 @@ async fn missing_or_unknown_token_gets_401() {
 #[tokio::test]
 async fn expired_token_gets_401() {
     let sim = start(SimulatorConfig {
-        token_lifetime: Duration::from_millis(300),
+        token_lifetime: Duration::from_secs(1),
         ..SimulatorConfig::demo()
     })
     .await;
@@ -292,7 +292,7 @@ async fn expired_token_gets_401() {
     let token = body["access_token"].as_str().unwrap();
     let (status, _) = get(&client, &sim, "/api/v1/notifications", token).await;
     assert_eq!(status, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     let (status, body) = get(&client, &sim, "/api/v1/notifications", token).await;
     assert_invalid_token(status, &body);
 }
