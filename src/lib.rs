@@ -98,15 +98,17 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
     let (simulator, target) = match &config.source {
         Source::Jamf(target) => (None, target.clone()),
         Source::Demo => {
-            let simulator = demo::Simulator::start(demo::SimulatorConfig::demo())
+            let simulator_config = demo::SimulatorConfig::demo();
+            let auth = Auth::ClientCredentials {
+                client_id: simulator_config.credentials.client_id.clone(),
+                client_secret: Secret::new(simulator_config.credentials.client_secret.clone()),
+            };
+            let simulator = demo::Simulator::start(simulator_config)
                 .await
                 .context("cannot start the demo Jamf Pro simulator")?;
             let target = JamfTarget {
                 url: simulator.base_url(),
-                auth: Auth::ClientCredentials {
-                    client_id: demo::DEMO_CLIENT_ID.to_owned(),
-                    client_secret: Secret::new(demo::DEMO_CLIENT_SECRET.to_owned()),
-                },
+                auth,
             };
             tracing::info!(url = %target.url, "demo mode: serving a simulated Jamf Pro on loopback");
             (Some(simulator), target)

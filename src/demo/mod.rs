@@ -1,22 +1,397 @@
 //! A simulated Jamf Pro server, served over real HTTP on loopback.
-//! (placeholder until the simulator lands)
+//!
+//! It speaks the parts of the Jamf Pro API the exporter uses: both token
+//! flows, the paged volume purchasing and device enrollment lists,
+//! notifications, the built-in CA, the version and `/healthCheck.html`. `--demo` points the real client at it; tests start it
+//! with their own [`Dataset`] and inject [`Fault`]s; benchmarks give it
+//! thousands of locations and added latency.
+//!
+//! Every request is recorded (never its secrets) so tests can assert on what
+//! the client sent. The demo data is described in [`dataset`].
+//!
+//! Behaviour worth knowing in tests:
+//! - routing comes before auth: an unknown path is 404 and a wrong method
+//!   405 even without a token;
+//! - `page-size` defaults to 100 and is clamped to `max_page_size`; a
+//!   non-numeric or negative `page`, a `page-size` of 0 or a bad `sort` is 400;
+//! - lists sort by `id` (numerically) unless `sort=field:asc|desc` is given;
+//!   content keeps dataset order unless sorted;
+//! - `Huge` and `Trickle` bodies are chunked, with no `Content-Length`.
 
-pub const DEMO_CLIENT_ID: &str = "demo-client";
-pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
+mod codec;
+pub mod dataset;
+mod faults;
+mod routes;
 
-pub struct SimulatorConfig;
-impl SimulatorConfig {
+use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use dataset::{Dataset, VppScriptStep, DEMO_VERSION};
+pub use faults::{Fault, FaultRule};
+
+type Body = UnsyncBoxBody<Bytes, Infallible>;
+
+/// The most recent requests kept by [`Simulator::requests`]; older ones are
+/// dropped so long benchmarks do not grow without bound. Counts are exact.
+const MAX_RECORDED_REQUESTS: usize = 100_000;
+
+/// What the simulator accepts. `Debug` hides the secret and the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub client_id: String,
+    pub client_secret: String,
+    pub username: String,
+    pub password: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Credentials {
+    /// The fixed demo credentials: client `demo-client` / `demo-secret`,
+    /// user `demo` / `demo`.
     pub fn demo() -> Self {
-        SimulatorConfig
+        Credentials {
+            client_id: "demo-client".to_string(),
+            client_secret: "demo-secret".to_string(),
+            username: "demo".to_string(),
+            password: "demo".to_string(),
+        }
     }
 }
-pub struct Simulator;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulatorConfig {
+    pub dataset: Dataset,
+    pub credentials: Credentials,
+    /// Bearer token life. OAuth `expires_in` is this minus one second; a user
+    /// token's `expires` is now plus this.
+    pub token_lifetime: Duration,
+    /// Server clamp of `page-size` (Jamf: 2000).
+    pub max_page_size: usize,
+    /// `POST /api/oauth/token` answers 404, as on servers that only have
+    /// `/api/v1/oauth/token`.
+    pub oauth_unversioned_missing: bool,
+    /// Added before every answer.
+    pub latency: Duration,
+}
+
+impl SimulatorConfig {
+    /// The demo district with the demo credentials, 30-minute tokens and
+    /// Jamf's page clamp of 2000.
+    pub fn demo() -> Self {
+        SimulatorConfig {
+            dataset: Dataset::demo(chrono::Utc::now()),
+            credentials: Credentials::demo(),
+            token_lifetime: Duration::from_secs(1800),
+            max_page_size: 2000,
+            oauth_unversioned_missing: false,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
+/// One request as the simulator saw it. Secrets are never stored: only the
+/// kind of `Authorization` sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Without the query.
+    pub path: String,
+    /// The raw query string, empty when there was none.
+    pub query: String,
+    /// The status answered; 0 when no answer was sent (a `Reset` fault, or
+    /// the client gave up first).
+    pub status: u16,
+    /// `"bearer"`, `"basic"` or `"none"` (anything else counts as none).
+    pub auth: String,
+}
+
+/// A running simulator. Dropping it stops the server and every connection.
+pub struct Simulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: Option<JoinHandle<()>>,
+}
+
 impl Simulator {
-    pub async fn start(_config: SimulatorConfig) -> std::io::Result<Simulator> {
-        Err(std::io::Error::other("simulator not built yet"))
+    /// Binds `127.0.0.1:0` and serves in a spawned task. Must be called
+    /// within a tokio runtime.
+    pub async fn start(config: SimulatorConfig) -> std::io::Result<Simulator> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            credentials: config.credentials,
+            token_lifetime: config.token_lifetime,
+            max_page_size: config.max_page_size.max(1),
+            oauth_unversioned_missing: config.oauth_unversioned_missing,
+            latency: config.latency,
+            state: Mutex::new(State {
+                dataset: Arc::new(config.dataset),
+                faults: Vec::new(),
+                tokens: HashMap::new(),
+                tokens_issued: 0,
+                requests: VecDeque::new(),
+                requests_dropped: 0,
+                request_counts: HashMap::new(),
+                vpp_list_answers: 0,
+            }),
+        });
+        let task = tokio::spawn(serve(listener, Arc::clone(&shared)));
+        Ok(Simulator {
+            addr,
+            shared,
+            task: Some(task),
+        })
     }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
     pub fn base_url(&self) -> String {
-        String::new()
+        format!("http://{}", self.addr)
     }
-    pub async fn shutdown(self) {}
+
+    /// Adds a rule after the existing ones; the first matching rule wins.
+    pub fn inject(&self, rule: FaultRule) {
+        if rule.times != Some(0) {
+            self.shared.lock().faults.push(rule);
+        }
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.lock().faults.clear();
+    }
+
+    /// Every bearer token issued so far is rejected from now on.
+    pub fn revoke_tokens(&self) {
+        self.shared.lock().tokens.clear();
+    }
+
+    /// Changes the served data; requests in flight keep the data they started with.
+    pub fn update_dataset(&self, f: impl FnOnce(&mut Dataset)) {
+        let mut state = self.shared.lock();
+        f(Arc::make_mut(&mut state.dataset));
+    }
+
+    /// The recorded requests, oldest first (the most recent 100 000).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().requests.iter().cloned().collect()
+    }
+
+    /// Requests received for exactly this path (no query), faults included.
+    pub fn request_count(&self, path: &str) -> usize {
+        self.shared
+            .lock()
+            .request_counts
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Tokens handed out by all token endpoints, keep-alive included.
+    pub fn tokens_issued(&self) -> usize {
+        self.shared.lock().tokens_issued
+    }
+
+    /// How many listings (page-0 answers) the VPP list endpoint has given;
+    /// this is what [`VppScriptStep::after_list_requests`] counts.
+    pub fn vpp_list_answers(&self) -> usize {
+        self.shared.lock().vpp_list_answers
+    }
+
+    /// Stops accepting, closes every connection and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            // A cancelled task reports an error by design; nothing to handle.
+            let _ = task.await;
+        }
+    }
 }
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+impl fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Shared {
+    credentials: Credentials,
+    token_lifetime: Duration,
+    max_page_size: usize,
+    oauth_unversioned_missing: bool,
+    latency: Duration,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// Shared with requests in flight; `update_dataset` copies on write.
+    dataset: Arc<Dataset>,
+    faults: Vec<FaultRule>,
+    /// Valid bearer tokens and when they expire (`None`: never, for
+    /// lifetimes too long to represent).
+    tokens: HashMap<String, Option<Instant>>,
+    tokens_issued: usize,
+    requests: VecDeque<RecordedRequest>,
+    /// Requests pushed out of `requests`, so a sequence number still finds
+    /// its entry.
+    requests_dropped: usize,
+    request_counts: HashMap<String, usize>,
+    vpp_list_answers: usize,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere while holding the lock leaves the data usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records a request as it arrives (so it counts even if the client
+    /// gives up) and picks the first matching fault, using up one of its
+    /// `times`. Returns the request's sequence number and the fault.
+    fn arrive(&self, request: RecordedRequest) -> (usize, Option<Fault>) {
+        let mut state = self.lock();
+        *state
+            .request_counts
+            .entry(request.path.clone())
+            .or_insert(0) += 1;
+        let fault = match state.faults.iter().position(|r| r.matches(&request.path)) {
+            Some(index) => {
+                let rule = &mut state.faults[index];
+                let fault = rule.fault.clone();
+                if let Some(times) = rule.times.as_mut() {
+                    *times = times.saturating_sub(1);
+                    if *times == 0 {
+                        state.faults.remove(index);
+                    }
+                }
+                Some(fault)
+            }
+            None => None,
+        };
+        let sequence = state.requests_dropped + state.requests.len();
+        state.requests.push_back(request);
+        if state.requests.len() > MAX_RECORDED_REQUESTS {
+            state.requests.pop_front();
+            state.requests_dropped += 1;
+        }
+        (sequence, fault)
+    }
+
+    fn answered(&self, sequence: usize, status: u16) {
+        let mut state = self.lock();
+        if let Some(index) = sequence.checked_sub(state.requests_dropped) {
+            if let Some(entry) = state.requests.get_mut(index) {
+                entry.status = status;
+            }
+        }
+    }
+
+    fn issue_token(&self) -> String {
+        let token = format!(
+            "eyJhbGciOiJIUzI1NiJ9.{}.{}",
+            random_text(48),
+            random_text(43)
+        );
+        let expires = Instant::now().checked_add(self.token_lifetime);
+        let mut state = self.lock();
+        let now = Instant::now();
+        // Forget expired tokens so long runs do not accumulate them.
+        state.tokens.retain(|_, expires| match expires {
+            Some(at) => *at > now,
+            None => true,
+        });
+        state.tokens.insert(token.clone(), expires);
+        state.tokens_issued += 1;
+        token
+    }
+
+    fn token_valid(&self, token: &str) -> bool {
+        match self.lock().tokens.get(token) {
+            Some(Some(expires)) => Instant::now() < *expires,
+            Some(None) => true,
+            None => false,
+        }
+    }
+
+    fn invalidate_token(&self, token: &str) {
+        self.lock().tokens.remove(token);
+    }
+
+    fn dataset(&self) -> Arc<Dataset> {
+        Arc::clone(&self.lock().dataset)
+    }
+}
+
+fn random_text(len: usize) -> String {
+    std::iter::repeat_with(fastrand::alphanumeric)
+        .take(len)
+        .collect()
+}
+
+/// Accepts until the task is aborted. Connections live in a `JoinSet` owned
+/// by this task, so aborting it closes them all.
+async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    // Small JSON answers would otherwise wait on Nagle.
+                    let _ = stream.set_nodelay(true);
+                    let shared = Arc::clone(&shared);
+                    connections.spawn(async move {
+                        let service = service_fn(move |request| {
+                            let shared = Arc::clone(&shared);
+                            async move { routes::handle(&shared, request).await }
+                        });
+                        // Client hang-ups and Reset faults end here; nothing to report.
+                        let _ = http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    });
+                }
+                // Out of file descriptors under benchmark load: back off, keep serving.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
