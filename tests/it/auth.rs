@@ -21,7 +21,12 @@ async fn user_account_logs_in_with_basic_auth() {
     assert_eq!(setup.metrics().await.value("jamf_up", &[]), Some(1.0));
     assert_eq!(setup.simulator.request_count("/api/v1/auth/token"), 1);
     assert_eq!(setup.simulator.request_count("/api/oauth/token"), 0);
-    let basic = setup.simulator.requests().iter().filter(|r| r.auth == "basic").count();
+    let basic = setup
+        .simulator
+        .requests()
+        .iter()
+        .filter(|r| r.auth == "basic")
+        .count();
     assert_eq!(basic, 1, "basic auth only for the token request");
     setup.stop().await;
 }
@@ -35,7 +40,11 @@ async fn oauth_falls_back_to_the_versioned_path() {
     assert_eq!(setup.simulator.request_count("/api/oauth/token"), 1);
     assert_eq!(setup.simulator.request_count("/api/v1/oauth/token"), 1);
     setup.refresh().await;
-    assert_eq!(setup.simulator.request_count("/api/oauth/token"), 1, "the fallback is remembered");
+    assert_eq!(
+        setup.simulator.request_count("/api/oauth/token"),
+        1,
+        "the fallback is remembered"
+    );
     setup.stop().await;
 }
 
@@ -55,8 +64,17 @@ async fn short_lived_tokens_are_renewed_before_they_expire() {
     let setup = harness::start(sim, &[]).await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     setup.refresh().await;
-    assert_eq!(setup.simulator.tokens_issued(), 2, "renewed ahead of expiry");
-    let refused = setup.simulator.requests().iter().filter(|r| r.status == 401).count();
+    assert_eq!(
+        setup.simulator.tokens_issued(),
+        2,
+        "renewed ahead of expiry"
+    );
+    let refused = setup
+        .simulator
+        .requests()
+        .iter()
+        .filter(|r| r.status == 401)
+        .count();
     assert_eq!(refused, 0, "no request was made with an expired token");
     setup.stop().await;
 }
@@ -68,8 +86,15 @@ async fn a_revoked_token_is_replaced_and_the_request_retried_once() {
     setup.refresh().await;
     let metrics = setup.metrics().await;
     assert_eq!(metrics.value("jamf_up", &[]), Some(1.0));
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(1.0));
-    assert_eq!(setup.simulator.tokens_issued(), 2, "parallel collectors share one renewal");
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "vpp")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        setup.simulator.tokens_issued(),
+        2,
+        "parallel collectors share one renewal"
+    );
     setup.stop().await;
 }
 
@@ -78,7 +103,10 @@ async fn refused_credentials_set_up_to_zero() {
     let setup = harness::start_with(SimulatorConfig::demo(), Login::WrongSecret, &[]).await;
     let metrics = setup.metrics().await;
     assert_eq!(metrics.value("jamf_up", &[]), Some(0.0));
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(0.0));
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "vpp")]),
+        Some(0.0)
+    );
     assert_eq!(
         metrics.value(
             "jamf_exporter_refresh_errors_total",
@@ -87,7 +115,10 @@ async fn refused_credentials_set_up_to_zero() {
         Some(1.0)
     );
     // Endpoints Jamf serves without a token still report.
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "healthcheck")]), Some(1.0));
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "healthcheck")]),
+        Some(1.0)
+    );
     assert!(!metrics.0.contains("not-the-secret"));
     let (_, page) = setup.get("/").await;
     assert!(page.contains("refused the credentials"));

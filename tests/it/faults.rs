@@ -39,11 +39,28 @@ async fn errors(setup: &Setup, collector: &str, reason: &str) -> f64 {
 /// Asserts the VPP collector failed but its last good data is still served.
 async fn assert_vpp_stale(setup: &Setup, purchased_before: usize) {
     let metrics = setup.metrics().await;
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(0.0));
-    assert_eq!(metrics.count("jamf_vpp_licenses_purchased"), purchased_before, "last good data kept");
-    assert!(metrics.has("jamf_collector_last_success_timestamp_seconds", &[("collector", "vpp")]));
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "notifications")]), Some(1.0));
-    assert_eq!(metrics.value("jamf_up", &[]), Some(1.0), "other collectors still authenticate fine");
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "vpp")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        metrics.count("jamf_vpp_licenses_purchased"),
+        purchased_before,
+        "last good data kept"
+    );
+    assert!(metrics.has(
+        "jamf_collector_last_success_timestamp_seconds",
+        &[("collector", "vpp")]
+    ));
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "notifications")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        metrics.value("jamf_up", &[]),
+        Some(1.0),
+        "other collectors still authenticate fine"
+    );
 }
 
 #[tokio::test]
@@ -59,8 +76,14 @@ async fn forbidden_on_one_collector_leaves_the_others_alone() {
     ));
     setup.refresh().await;
     let metrics = setup.metrics().await;
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "ade")]), Some(0.0));
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(1.0));
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "ade")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "vpp")]),
+        Some(1.0)
+    );
     assert_eq!(metrics.value("jamf_up", &[]), Some(1.0));
     assert_eq!(errors(&setup, "ade", "forbidden").await, 1.0);
     // A 403 is not retried.
@@ -78,9 +101,14 @@ async fn forbidden_on_one_collector_leaves_the_others_alone() {
 async fn server_errors_keep_the_last_good_data() {
     let setup = harness::start(SimulatorConfig::demo(), &["--refresh.timeout", "4s"]).await;
     let purchased = setup.metrics().await.count("jamf_vpp_licenses_purchased");
-    setup
-        .simulator
-        .inject(rule(LOCATIONS, status(503, "<html><body>Service Unavailable</body></html>", "text/html")));
+    setup.simulator.inject(rule(
+        LOCATIONS,
+        status(
+            503,
+            "<html><body>Service Unavailable</body></html>",
+            "text/html",
+        ),
+    ));
     setup.refresh().await;
     assert_vpp_stale(&setup, purchased).await;
     assert_eq!(errors(&setup, "vpp", "server_error").await, 1.0);
@@ -98,7 +126,10 @@ async fn a_passing_server_error_is_retried_away() {
     });
     setup.refresh().await;
     let metrics = setup.metrics().await;
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(1.0));
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "vpp")]),
+        Some(1.0)
+    );
     assert_eq!(errors(&setup, "vpp", "server_error").await, 0.0);
     assert!(metrics.has(
         "jamf_exporter_api_requests_total",
@@ -111,9 +142,10 @@ async fn a_passing_server_error_is_retried_away() {
 async fn malformed_json_is_a_decode_error() {
     let setup = harness::start(SimulatorConfig::demo(), &[]).await;
     let purchased = setup.metrics().await.count("jamf_vpp_licenses_purchased");
-    setup
-        .simulator
-        .inject(rule(LOCATIONS, Fault::Body(r#"{"totalCount": 3, "results": [{"id": "1", "na"#.to_owned())));
+    setup.simulator.inject(rule(
+        LOCATIONS,
+        Fault::Body(r#"{"totalCount": 3, "results": [{"id": "1", "na"#.to_owned()),
+    ));
     setup.refresh().await;
     assert_vpp_stale(&setup, purchased).await;
     assert_eq!(errors(&setup, "vpp", "decode").await, 1.0);
@@ -126,13 +158,18 @@ async fn wrong_json_types_are_a_decode_error() {
     let purchased = setup.metrics().await.count("jamf_vpp_licenses_purchased");
     setup.simulator.inject(rule(
         LOCATIONS,
-        Fault::Body(r#"{"totalCount":1,"results":[{"id":"1","totalPurchasedLicenses":"lots"}]}"#.to_owned()),
+        Fault::Body(
+            r#"{"totalCount":1,"results":[{"id":"1","totalPurchasedLicenses":"lots"}]}"#.to_owned(),
+        ),
     ));
     setup.refresh().await;
     assert_vpp_stale(&setup, purchased).await;
     assert_eq!(errors(&setup, "vpp", "decode").await, 1.0);
     let (_, page) = setup.get("/").await;
-    assert!(page.contains("results[0].totalPurchasedLicenses"), "the landing page names the bad field");
+    assert!(
+        page.contains("results[0].totalPurchasedLicenses"),
+        "the landing page names the bad field"
+    );
     setup.stop().await;
 }
 
@@ -144,7 +181,9 @@ async fn a_slow_jamf_is_a_timeout() {
     )
     .await;
     let purchased = setup.metrics().await.count("jamf_vpp_licenses_purchased");
-    setup.simulator.inject(rule(LOCATIONS, Fault::Delay(Duration::from_secs(2))));
+    setup
+        .simulator
+        .inject(rule(LOCATIONS, Fault::Delay(Duration::from_secs(2))));
     let started = std::time::Instant::now();
     setup.refresh().await;
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -167,7 +206,10 @@ async fn a_missing_endpoint_is_reported_once_and_left_alone() {
     setup.refresh().await;
     setup.refresh().await;
     let metrics = setup.metrics().await;
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "builtin_ca")]), Some(1.0));
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "builtin_ca")]),
+        Some(1.0)
+    );
     assert!(!metrics.has("jamf_builtin_ca_expiry_timestamp_seconds", &[]));
     assert_eq!(errors(&setup, "builtin_ca", "not_found").await, 1.0);
     let not_found = setup
@@ -192,8 +234,15 @@ async fn healthcheck_503_with_a_reading_is_a_success() {
     setup.refresh().await;
     let metrics = setup.metrics().await;
     assert_eq!(metrics.value("jamf_healthcheck_code", &[]), Some(4.0));
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "healthcheck")]), Some(1.0));
-    assert_eq!(setup.simulator.request_count("/healthCheck.html"), 2, "never retried");
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "healthcheck")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        setup.simulator.request_count("/healthCheck.html"),
+        2,
+        "never retried"
+    );
     setup.stop().await;
 }
 
@@ -201,9 +250,12 @@ async fn healthcheck_503_with_a_reading_is_a_success() {
 async fn an_oversized_body_is_refused_as_decode() {
     let setup = harness::start(SimulatorConfig::demo(), &[]).await;
     let purchased = setup.metrics().await.count("jamf_vpp_licenses_purchased");
-    setup
-        .simulator
-        .inject(rule(LOCATIONS, Fault::Huge { bytes: 100 * 1024 * 1024 }));
+    setup.simulator.inject(rule(
+        LOCATIONS,
+        Fault::Huge {
+            bytes: 100 * 1024 * 1024,
+        },
+    ));
     setup.refresh().await;
     assert_vpp_stale(&setup, purchased).await;
     assert_eq!(errors(&setup, "vpp", "decode").await, 1.0);
@@ -227,9 +279,15 @@ async fn rate_limiting_honours_retry_after() {
     });
     let started = std::time::Instant::now();
     setup.refresh().await;
-    assert!(started.elapsed() >= Duration::from_millis(950), "waited for Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "waited for Retry-After"
+    );
     let metrics = setup.metrics().await;
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(1.0));
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "vpp")]),
+        Some(1.0)
+    );
     setup.stop().await;
 }
 
@@ -248,6 +306,9 @@ async fn jamf_down_for_several_refreshes_then_back() {
     setup.refresh().await;
     let metrics = setup.metrics().await;
     assert_eq!(metrics.value("jamf_up", &[]), Some(1.0));
-    assert_eq!(metrics.value("jamf_collector_success", &[("collector", "vpp")]), Some(1.0));
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "vpp")]),
+        Some(1.0)
+    );
     setup.stop().await;
 }

@@ -46,7 +46,9 @@ async fn every_location_is_exported_with_jamf_values() {
         );
         assert_eq!(
             metrics.value("jamf_vpp_licenses_purchased", &labels),
-            location.get("totalPurchasedLicenses").and_then(|v| v.as_f64()),
+            location
+                .get("totalPurchasedLicenses")
+                .and_then(|v| v.as_f64()),
             "purchased of location {id}"
         );
         assert_eq!(
@@ -54,7 +56,9 @@ async fn every_location_is_exported_with_jamf_values() {
             location.get("totalUsedLicenses").and_then(|v| v.as_f64()),
             "used of location {id}"
         );
-        let mismatch = location.get("clientContextMismatch").and_then(|v| v.as_bool());
+        let mismatch = location
+            .get("clientContextMismatch")
+            .and_then(|v| v.as_bool());
         assert_eq!(
             metrics.value("jamf_vpp_client_context_mismatch", &labels),
             mismatch.map(|m| if m { 1.0 } else { 0.0 })
@@ -95,9 +99,18 @@ async fn every_contract_metric_is_produced_by_the_demo() {
     ] {
         assert!(metrics.count(name) > 0, "{name} missing");
     }
-    assert_eq!(metrics.value("jamf_notification_active", &[("type", "PUSH_CERT_WILL_EXPIRE")]), Some(1.0));
+    assert_eq!(
+        metrics.value(
+            "jamf_notification_active",
+            &[("type", "PUSH_CERT_WILL_EXPIRE")]
+        ),
+        Some(1.0)
+    );
     assert_eq!(metrics.value("jamf_healthcheck_code", &[]), Some(0.0));
-    assert_eq!(metrics.value("jamf_version_info", &[("version", "11.23.2")]), Some(1.0));
+    assert_eq!(
+        metrics.value("jamf_version_info", &[("version", "11.23.2")]),
+        Some(1.0)
+    );
     assert_eq!(metrics.count("jamf_collector_success"), 7);
     // Pre-initialised: 7 collectors × 8 reasons.
     assert_eq!(metrics.count("jamf_exporter_refresh_errors_total"), 56);
@@ -125,7 +138,10 @@ async fn days_until_expiry_matches_the_timestamp() {
             .unwrap();
         let days: f64 = days_line.rsplit_once(' ').unwrap().1.parse().unwrap();
         let expiry: f64 = value.parse().unwrap();
-        assert!(((expiry - now) / 86400.0 - days).abs() < 0.01, "{line} vs {days_line}");
+        assert!(
+            ((expiry - now) / 86400.0 - days).abs() < 0.01,
+            "{line} vs {days_line}"
+        );
     }
     setup.stop().await;
 }
@@ -147,12 +163,17 @@ async fn pagination_walks_every_page() {
     let mut sim = SimulatorConfig::demo();
     sim.max_page_size = 2;
     let n_locations = sim.dataset.vpp_locations.len();
-    assert!(n_locations > 4, "the demo has enough locations for several pages");
+    assert!(
+        n_locations > 4,
+        "the demo has enough locations for several pages"
+    );
     let setup = harness::start(sim, &[]).await;
     let metrics = setup.metrics().await;
     assert_eq!(metrics.count("jamf_vpp_location_info"), n_locations);
     assert_eq!(
-        setup.simulator.request_count("/api/v1/volume-purchasing-locations"),
+        setup
+            .simulator
+            .request_count("/api/v1/volume-purchasing-locations"),
         n_locations.div_ceil(2)
     );
     setup.stop().await;
@@ -167,7 +188,12 @@ async fn one_list_request_serves_many_locations() {
     let setup = harness::start(sim, &["--no-collector.vpp_content"]).await;
     let metrics = setup.metrics().await;
     assert_eq!(metrics.count("jamf_vpp_location_info"), 1000);
-    assert_eq!(setup.simulator.request_count("/api/v1/volume-purchasing-locations"), 1);
+    assert_eq!(
+        setup
+            .simulator
+            .request_count("/api/v1/volume-purchasing-locations"),
+        1
+    );
     setup.stop().await;
 }
 
@@ -176,16 +202,24 @@ async fn deleted_location_disappears_after_the_next_refresh() {
     let sim = SimulatorConfig::demo();
     let first_id = text(&sim.dataset.vpp_locations[0], "id").to_owned();
     let setup = harness::start(sim, &[]).await;
-    assert!(setup.metrics().await.has("jamf_vpp_location_info", &[("location_id", &first_id)]));
+    assert!(setup
+        .metrics()
+        .await
+        .has("jamf_vpp_location_info", &[("location_id", &first_id)]));
     setup.simulator.update_dataset(|dataset| {
-        dataset.vpp_locations.retain(|l| l.get("id").and_then(|v| v.as_str()) != Some(first_id.as_str()));
+        dataset
+            .vpp_locations
+            .retain(|l| l.get("id").and_then(|v| v.as_str()) != Some(first_id.as_str()));
         dataset.vpp_content.remove(&first_id);
     });
     setup.refresh().await;
     let metrics = setup.metrics().await;
     assert!(!metrics.has("jamf_vpp_location_info", &[("location_id", &first_id)]));
     assert!(!metrics.has("jamf_vpp_licenses_purchased", &[("location_id", &first_id)]));
-    assert!(!metrics.has("jamf_vpp_content_licenses_purchased", &[("location_id", &first_id)]));
+    assert!(!metrics.has(
+        "jamf_vpp_content_licenses_purchased",
+        &[("location_id", &first_id)]
+    ));
     setup.stop().await;
 }
 
@@ -199,11 +233,18 @@ async fn label_values_are_passed_through_and_escaped() {
     setup.refresh().await;
     let metrics = setup.metrics().await;
     let escaped = harness::escape(awkward);
-    assert!(metrics.0.contains(&format!("location=\"{escaped}\"")), "escaped label present");
+    assert!(
+        metrics.0.contains(&format!("location=\"{escaped}\"")),
+        "escaped label present"
+    );
     assert!(metrics.has("jamf_vpp_location_info", &[("location", awkward)]));
     // Every sample line still has exactly one name and one value.
     for line in metrics.0.lines().filter(|l| !l.starts_with('#')) {
-        assert!(line.rsplit_once(' ').is_some_and(|(_, v)| v.parse::<f64>().is_ok()), "{line}");
+        assert!(
+            line.rsplit_once(' ')
+                .is_some_and(|(_, v)| v.parse::<f64>().is_ok()),
+            "{line}"
+        );
     }
     let (_, page) = setup.get("/").await;
     assert!(page.contains("Lycée &quot;Pierre&quot; d&#39;Orléans"));
@@ -232,10 +273,17 @@ async fn metrics_are_gzipped_when_asked() {
         .await
         .unwrap();
     assert_eq!(response.headers()["content-encoding"], "gzip");
-    assert_eq!(response.headers()["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
     let compressed = response.bytes().await.unwrap();
     let mut plain = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut plain).unwrap();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut plain,
+    )
+    .unwrap();
     assert!(Metrics(plain).has("jamf_up", &[]));
     setup.stop().await;
 }
@@ -258,14 +306,36 @@ async fn landing_page_shows_tokens_and_collectors() {
 #[tokio::test]
 async fn demo_licence_drop_appears_on_the_third_refresh() {
     let sim = SimulatorConfig::demo();
-    let step = sim.dataset.vpp_script.first().cloned().expect("the demo scripts a licence drop");
+    let step = sim
+        .dataset
+        .vpp_script
+        .first()
+        .cloned()
+        .expect("the demo scripts a licence drop");
     let setup = harness::start(sim, &[]).await;
     let labels = [("location_id", step.location_id.as_str())];
-    assert!(setup.metrics().await.value("jamf_vpp_licenses_purchased", &labels).unwrap_or(0.0) > 0.0);
+    assert!(
+        setup
+            .metrics()
+            .await
+            .value("jamf_vpp_licenses_purchased", &labels)
+            .unwrap_or(0.0)
+            > 0.0
+    );
     setup.refresh().await;
-    assert!(setup.metrics().await.value("jamf_vpp_licenses_purchased", &labels).unwrap_or(0.0) > 0.0);
+    assert!(
+        setup
+            .metrics()
+            .await
+            .value("jamf_vpp_licenses_purchased", &labels)
+            .unwrap_or(0.0)
+            > 0.0
+    );
     setup.refresh().await;
     let metrics = setup.metrics().await;
-    assert_eq!(metrics.value("jamf_vpp_licenses_purchased", &labels), Some(0.0));
+    assert_eq!(
+        metrics.value("jamf_vpp_licenses_purchased", &labels),
+        Some(0.0)
+    );
     setup.stop().await;
 }

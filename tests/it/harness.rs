@@ -51,7 +51,9 @@ pub async fn start_with(sim: SimulatorConfig, login: Login, extra_flags: &[&str]
         Login::User => String::new(),
     };
     match login {
-        Login::Client | Login::WrongSecret => args.extend(["--jamf.client-id".into(), credentials.0.clone()]),
+        Login::Client | Login::WrongSecret => {
+            args.extend(["--jamf.client-id".into(), credentials.0.clone()])
+        }
         Login::User => args.extend(["--jamf.username".into(), credentials.2.clone()]),
     }
     args.extend(extra_flags.iter().map(|flag| (*flag).to_owned()));
@@ -63,7 +65,10 @@ pub async fn start_with(sim: SimulatorConfig, login: Login, extra_flags: &[&str]
     };
     let config = Config::from_raw(parsed, &env).expect("valid config");
     let exporter = jamf_exporter::start(config).await.expect("exporter starts");
-    assert!(exporter.wait_for_refreshes(1, LIMIT).await, "first refresh finished");
+    assert!(
+        exporter.wait_for_refreshes(1, LIMIT).await,
+        "first refresh finished"
+    );
     Setup {
         simulator,
         exporter,
@@ -77,7 +82,12 @@ impl Setup {
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let response = self.http.get(self.url(path)).send().await.expect("exporter answers");
+        let response = self
+            .http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("exporter answers");
         let status = response.status().as_u16();
         (status, response.text().await.expect("body"))
     }
@@ -89,7 +99,10 @@ impl Setup {
     }
 
     pub async fn refresh(&self) {
-        assert!(self.exporter.refresh_now(LIMIT).await, "refresh finished in time");
+        assert!(
+            self.exporter.refresh_now(LIMIT).await,
+            "refresh finished in time"
+        );
     }
 
     pub async fn stop(self) {
@@ -119,7 +132,10 @@ impl Metrics {
                 .iter()
                 .all(|(k, v)| label_text.contains(&format!("{k}=\"{}\"", escape(v))))
             {
-                assert!(found.is_none(), "more than one {name} sample matches {labels:?}");
+                assert!(
+                    found.is_none(),
+                    "more than one {name} sample matches {labels:?}"
+                );
                 found = value.parse::<f64>().ok();
             }
         }
@@ -141,5 +157,8 @@ impl Metrics {
 
 /// Exposition-format escaping of a label value.
 pub fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

@@ -5,5 +5,5 @@ mod auth;
 mod config_errors;
 mod faults;
 mod golden;
-mod harness;
 mod happy_path;
+mod harness;
