@@ -24,6 +24,9 @@ fn secret_file(content: &str) -> tempfile::NamedTempFile {
     file
 }
 
+/// Flags, environment, and the exact message expected.
+type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, String);
+
 #[test]
 fn bad_configurations_name_the_flag() {
     let secret = secret_file("s3cret\n");
@@ -31,7 +34,7 @@ fn bad_configurations_name_the_flag() {
     let empty = secret_file("\n");
     let empty_path = empty.path().to_str().unwrap();
     let client = ["--jamf.client-id", "abc"];
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, String)> = vec![
+    let cases: Vec<Case> = vec![
         (vec![], vec![], "--jamf.url is required (or set JAMF_URL), unless --demo is given".into()),
         (vec!["--jamf.url", URL], vec![], "no Jamf credentials: set --jamf.client-id with --jamf.client-secret-file (or JAMF_CLIENT_SECRET), or --jamf.username with --jamf.password-file (or JAMF_PASSWORD)".into()),
         (vec!["--jamf.url", URL, "--jamf.client-id", "abc", "--jamf.username", "me"], vec![("JAMF_CLIENT_SECRET", "x"), ("JAMF_PASSWORD", "y")], "--jamf.client-id and --jamf.username are both set: configure exactly one auth method".into()),
