@@ -2,3 +2,4 @@
 #![forbid(unsafe_code)]
 
 pub mod demo;
+pub mod web_config;
