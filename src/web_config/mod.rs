@@ -65,27 +65,43 @@ impl WebConfig {
     /// Reads and validates the file. Relative paths inside it are taken relative to
     /// the file's own directory, as the toolkit does.
     pub fn load(path: &Path) -> Result<WebConfig, WebConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| WebConfigError::Read {
-            path: path.to_path_buf(),
-            error,
-        })?;
-        Self::from_yaml(path, &text)
+        Self::load_tracking_files(path, &mut Vec::new())
     }
 
     /// Validates `text` as if it had been read from `path`.
     pub fn from_yaml(path: &Path, text: &str) -> Result<WebConfig, WebConfigError> {
+        Self::from_yaml_tracking_files(path, text, &mut Vec::new())
+    }
+
+    /// `load`, noting in `referenced_files` every file it tried to read besides the config
+    /// file, even when it fails, so the watcher knows which files could fix a bad config.
+    fn load_tracking_files(
+        path: &Path,
+        referenced_files: &mut Vec<PathBuf>,
+    ) -> Result<WebConfig, WebConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| WebConfigError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        Self::from_yaml_tracking_files(path, &text, referenced_files)
+    }
+
+    fn from_yaml_tracking_files(
+        path: &Path,
+        text: &str,
+        referenced_files: &mut Vec<PathBuf>,
+    ) -> Result<WebConfig, WebConfigError> {
         let invalid = |message: String| WebConfigError::Invalid {
             path: path.to_path_buf(),
             message,
         };
         let raw = decode(text).map_err(invalid)?;
         let base_dir = path.parent().unwrap_or(Path::new("."));
-        let mut referenced_files = Vec::new();
 
         let tls_raw = raw.tls_server_config.unwrap_or_default();
         let http_raw = raw.http_server_config.unwrap_or_default();
         let http2 = http_raw.http2.map_or(true, |b| b.0);
-        let tls = tls::build(&tls_raw, http2, base_dir, &mut referenced_files).map_err(invalid)?;
+        let tls = tls::build(&tls_raw, http2, base_dir, referenced_files).map_err(invalid)?;
         let response_headers = validate_headers(http_raw.headers.unwrap_or_default())
             .map_err(|m| invalid(format!("http_server_config.headers: {m}")))?;
         let basic_auth = auth::BasicAuth::new(raw.basic_auth_users.unwrap_or_default())
@@ -100,7 +116,7 @@ impl WebConfig {
             response_headers,
             basic_auth,
             rate_limiter,
-            referenced_files,
+            referenced_files: referenced_files.clone(),
         })
     }
 
@@ -348,15 +364,11 @@ fn parse_go_duration(text: &str) -> Option<std::time::Duration> {
 const SECRET_PATHS: &[&str] = &["basic_auth_users", "tls_server_config.key"];
 
 fn decode(text: &str) -> Result<RawConfig, String> {
-    // An empty file is a valid, empty configuration, as in the toolkit.
-    if text.lines().all(|line| {
-        let line = line.trim();
-        line.is_empty() || line.starts_with('#')
-    }) {
-        return Ok(RawConfig::default());
-    }
     let deserializer = serde_yaml_ng::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    // `Option`: an empty file (or one of comments, or `---`) is a valid, empty
+    // configuration, as in the toolkit.
+    let decoded: Result<Option<RawConfig>, _> = serde_path_to_error::deserialize(deserializer);
+    decoded.map(Option::unwrap_or_default).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         let location = inner

@@ -463,6 +463,7 @@ fn empty_file_means_plain_http_without_auth() {
     for yaml in [
         "",
         "# nothing here\n\n",
+        "---\n",
         "tls_server_config:\nhttp_server_config:\n",
     ] {
         let config = fixture.load_ok(yaml);
@@ -1068,6 +1069,41 @@ async fn the_poll_task_reloads_on_its_own() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+#[tokio::test]
+async fn a_bad_file_is_reported_once_and_retried_when_a_file_it_needs_appears() {
+    let fixture = Fixture::new();
+    fixture.write("web.yml", SERVER_TLS);
+    let watcher = WebConfigWatcher::start(fixture.config_path(), Duration::ZERO).unwrap();
+    let before = watcher.current();
+    fixture.write(
+        "web.yml",
+        "tls_server_config:\n  cert_file: new.crt\n  key_file: new.key\n",
+    );
+    let ((), logs) = with_captured_logs(|| {
+        for _ in 0..3 {
+            watcher.inner.poll_once();
+        }
+    });
+    assert_eq!(
+        logs.matches("keeping the previous web config").count(),
+        1,
+        "{logs}"
+    );
+    assert!(logs.contains("new.crt"), "{logs}");
+    assert!(Arc::ptr_eq(&before, &watcher.current()));
+
+    let server = new_leaf(
+        &fixture.ca,
+        vec![dns("localhost")],
+        ExtendedKeyUsagePurpose::ServerAuth,
+    );
+    fixture.write("new.crt", &server.cert_pem);
+    fixture.write("new.key", &server.key_pem);
+    let ((), logs) = with_captured_logs(|| watcher.inner.poll_once());
+    assert!(logs.contains("web config reloaded"), "{logs}");
+    assert!(!Arc::ptr_eq(&before, &watcher.current()));
 }
 
 #[tokio::test]

@@ -18,21 +18,28 @@ use super::{WebConfig, WebConfigError};
 /// to clone; the poll task ends once the last clone is dropped.
 #[derive(Clone)]
 pub struct WebConfigWatcher {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     path: PathBuf,
     current: RwLock<Arc<WebConfig>>,
     state: Mutex<State>,
 }
 
 struct State {
-    /// Fingerprint of the files behind `current`.
+    /// The files behind `current`, as they were when it was loaded.
     loaded: Fingerprint,
-    /// The last reload error, so the poll task warns once per distinct problem rather
-    /// than every interval.
-    failing: Option<String>,
+    /// Set while the files on disk are bad.
+    failed: Option<Failure>,
+}
+
+struct Failure {
+    /// The files the failed attempt read (or tried to), and how they looked: the poll
+    /// task tries again only when one of them changes, so a bad file is reported once
+    /// rather than every interval.
+    files: Vec<PathBuf>,
+    fingerprint: Fingerprint,
 }
 
 /// Modification time, length and content hash of one file; `None` when unreadable.
@@ -53,12 +60,12 @@ struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// `config_file` is stamped before the load, so a write during the load shows as a
-    /// change next time rather than being missed.
-    fn after_load(config_file: FileStamp, config: &WebConfig) -> Fingerprint {
+    /// `config_file` is stamped before a load and passed in, so a write during the load
+    /// shows as a change next time rather than being missed.
+    fn new(config_file: FileStamp, referenced_files: &[PathBuf]) -> Fingerprint {
         Fingerprint {
             config_file,
-            referenced_files: config.referenced_files().iter().map(|p| stamp(p)).collect(),
+            referenced_files: referenced_files.iter().map(|p| stamp(p)).collect(),
         }
     }
 }
@@ -71,13 +78,13 @@ impl WebConfigWatcher {
             tokio::runtime::Handle::try_current().map_err(|_| WebConfigError::NoRuntime)?;
         let config_file = stamp(&path);
         let config = WebConfig::load(&path)?;
-        let loaded = Fingerprint::after_load(config_file, &config);
+        let loaded = Fingerprint::new(config_file, config.referenced_files());
         let inner = Arc::new(Inner {
             path,
             current: RwLock::new(Arc::new(config)),
             state: Mutex::new(State {
                 loaded,
-                failing: None,
+                failed: None,
             }),
         });
         if !interval.is_zero() {
@@ -95,9 +102,9 @@ impl WebConfigWatcher {
             .clone()
     }
 
-    /// Re-reads now if any file changed since the current config was loaded (or the last
-    /// attempt failed). `Ok(true)`: a new config is in use; `Ok(false)`: nothing changed;
-    /// `Err`: the files are bad and the current config stays.
+    /// Re-reads now if any file changed since the current config was loaded, or if the
+    /// last attempt failed. `Ok(true)`: a new config is in use; `Ok(false)`: nothing
+    /// changed; `Err`: the files are bad and the current config stays.
     pub fn reload_now(&self) -> Result<bool, WebConfigError> {
         self.inner.reload()
     }
@@ -111,40 +118,44 @@ impl Inner {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let now = Fingerprint::after_load(stamp(&self.path), &current);
-        if now == state.loaded && state.failing.is_none() {
+        let config_file = stamp(&self.path);
+        if state.failed.is_none()
+            && Fingerprint::new(config_file, current.referenced_files()) == state.loaded
+        {
             return Ok(false);
         }
-        match WebConfig::load(&self.path) {
+        let mut files = Vec::new();
+        match WebConfig::load_tracking_files(&self.path, &mut files) {
             Ok(config) => {
-                state.loaded = Fingerprint::after_load(now.config_file, &config);
-                state.failing = None;
+                state.loaded = Fingerprint::new(config_file, config.referenced_files());
+                state.failed = None;
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
                 Ok(true)
             }
             Err(error) => {
-                state.failing = Some(error.to_string());
+                let fingerprint = Fingerprint::new(config_file, &files);
+                state.failed = Some(Failure { files, fingerprint });
                 Err(error)
             }
         }
     }
 
-    fn poll_once(&self) {
-        let failing_before = self
-            .state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .failing
-            .clone();
+    /// True while the last attempt failed and none of its files changed since.
+    fn still_failing_unchanged(&self) -> bool {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.failed.as_ref().is_some_and(|failure| {
+            Fingerprint::new(stamp(&self.path), &failure.files) == failure.fingerprint
+        })
+    }
+
+    pub(super) fn poll_once(&self) {
+        if self.still_failing_unchanged() {
+            return;
+        }
         match self.reload() {
             Ok(true) => tracing::info!(path = %self.path.display(), "web config reloaded"),
             Ok(false) => {}
-            Err(error) => {
-                let message = error.to_string();
-                if failing_before.as_deref() != Some(message.as_str()) {
-                    tracing::warn!("keeping the previous web config: {message}");
-                }
-            }
+            Err(error) => tracing::warn!("keeping the previous web config: {error}"),
         }
     }
 }
