@@ -738,6 +738,25 @@ fn mtls_yaml(client_auth_type: &str, extra: &str) -> String {
     format!("{SERVER_TLS}  client_auth_type: {client_auth_type}\n  client_ca_file: ca.crt\n{extra}")
 }
 
+#[test]
+fn verifying_without_a_client_ca_uses_the_system_trust_store_as_go_does() {
+    let fixture = Fixture::new();
+    let yaml = format!("{SERVER_TLS}  client_auth_type: RequireAndVerifyClientCert\n");
+    let (config, logs) = with_captured_logs(|| fixture.load(&yaml));
+    // Which branch runs depends on whether this machine has CA certificates installed.
+    match config {
+        Ok(_) => assert!(logs.contains("system trust store"), "{logs}"),
+        Err(error) => assert_eq!(
+            error.to_string(),
+            format!(
+                "web config file {}: tls_server_config.client_auth_type: RequireAndVerifyClientCert needs \
+                 client_ca_file or client_ca (there is none, and the system trust store is empty)",
+                fixture.config_path().display()
+            )
+        ),
+    }
+}
+
 #[tokio::test]
 async fn require_and_verify_rejects_a_client_without_a_certificate() {
     let fixture = Fixture::new();
@@ -978,6 +997,24 @@ async fn authorize_async_gives_the_same_answers() {
     );
     assert_eq!(
         Arc::new(WebConfig::plain()).authorize_async(None).await,
+        AuthDecision::Allowed
+    );
+}
+
+#[test]
+fn the_example_in_the_docs_loads_and_its_password_works() {
+    let docs = include_str!("../../docs/web-config.md");
+    let example = docs
+        .split("## Example: TLS and basic auth")
+        .nth(1)
+        .and_then(|rest| rest.split("```yaml\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .expect("the example block");
+    let fixture = Fixture::new();
+    let config = fixture.load_ok(example);
+    assert!(config.tls_acceptor().is_some());
+    assert_eq!(
+        config.authorize(Some(&basic("prometheus", "change me"))),
         AuthDecision::Allowed
     );
 }
