@@ -241,11 +241,14 @@ pub(super) fn build(
         return Ok(None);
     }
 
+    // Both checked before any file is read, as the toolkit does.
+    const MISSING_CERT: &str = "tls_server_config: missing one of cert or cert_file";
+    const MISSING_KEY: &str = "tls_server_config: missing one of key or key_file";
     if non_empty(&raw.cert).is_none() && non_empty(&raw.cert_file).is_none() {
-        return Err("tls_server_config: missing one of cert or cert_file".to_string());
+        return Err(MISSING_CERT.to_string());
     }
     if non_empty(&raw.key).is_none() && non_empty(&raw.key_file).is_none() {
-        return Err("tls_server_config: missing one of key or key_file".to_string());
+        return Err(MISSING_KEY.to_string());
     }
     let (cert_what, cert_pem) = pem_source(
         "cert",
@@ -255,7 +258,7 @@ pub(super) fn build(
         base_dir,
         referenced_files,
     )?
-    .ok_or("tls_server_config: missing one of cert or cert_file")?;
+    .ok_or(MISSING_CERT)?;
     let (key_what, key_pem) = pem_source(
         "key",
         &raw.key,
@@ -264,7 +267,7 @@ pub(super) fn build(
         base_dir,
         referenced_files,
     )?
-    .ok_or("tls_server_config: missing one of key or key_file")?;
+    .ok_or(MISSING_KEY)?;
     let certificates = parse_certificates(&cert_what, &cert_pem)?;
     // No PEM error detail here: it could quote part of the key.
     let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|_| {
