@@ -12,6 +12,7 @@
 //! - `poller`: the background refresh loop that builds and publishes snapshots.
 //! - `metrics`: metric names, the registry, and rendering of the current snapshot.
 //! - `server` and `landing`: the HTTP endpoints and the landing page.
+//! - `web_config`: the exporter-toolkit web configuration (TLS, client certificates, basic auth).
 //! - `demo`: a simulated Jamf Pro served over real HTTP, for `--demo` and the tests.
 #![forbid(unsafe_code)]
 
@@ -27,6 +28,7 @@ pub mod poller;
 pub mod secret;
 pub mod server;
 pub mod snapshot;
+pub mod web_config;
 
 use std::future::Future;
 use std::net::SocketAddr;
