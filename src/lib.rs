@@ -48,6 +48,9 @@ use crate::secret::Secret;
 use crate::server::AppState;
 use crate::snapshot::SnapshotStore;
 
+/// How often the web configuration file (and the files it names) are checked for changes.
+const WEB_CONFIG_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A running exporter: its listeners, its background tasks, and (in demo mode) the
 /// simulator it polls.
 pub struct Exporter {
@@ -136,6 +139,13 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         },
         metrics.api_requests.clone(),
     )?;
+    let web = match &config.web_config_file {
+        Some(path) => server::WebSource::Watched(web_config::WebConfigWatcher::start(
+            path.clone(),
+            WEB_CONFIG_POLL,
+        )?),
+        None => server::WebSource::Fixed(Arc::new(web_config::WebConfig::plain())),
+    };
     let listeners = server::bind(&config.listen_addresses)
         .await
         .map_err(anyhow::Error::msg)?;
@@ -160,7 +170,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         metrics: metrics.clone(),
         telemetry_path: config.telemetry_path.clone(),
         admission: (config.max_requests > 0).then(|| Semaphore::new(config.max_requests)),
-        refresh_interval: config.refresh_interval,
+        web,
     });
     let tasks = vec![
         tokio::spawn(poller.run(shutdown_rx.clone())),

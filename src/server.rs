@@ -21,6 +21,7 @@ use tokio::sync::{watch, Semaphore};
 
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotStore;
+use crate::web_config::{self, AuthDecision, WebConfig, WebConfigWatcher};
 
 /// How long a client may take to send its request headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -36,7 +37,23 @@ pub struct AppState {
     pub telemetry_path: String,
     /// `None` when `--web.max-requests 0`.
     pub admission: Option<Semaphore>,
-    pub refresh_interval: Duration,
+    pub web: WebSource,
+}
+
+/// Where the web configuration comes from: fixed (no `--web.config.file`), or a file
+/// that is re-read when it changes.
+pub enum WebSource {
+    Fixed(Arc<WebConfig>),
+    Watched(WebConfigWatcher),
+}
+
+impl WebSource {
+    pub fn current(&self) -> Arc<WebConfig> {
+        match self {
+            WebSource::Fixed(config) => config.clone(),
+            WebSource::Watched(watcher) => watcher.current(),
+        }
+    }
 }
 
 type Body = Full<Bytes>;
@@ -101,25 +118,21 @@ pub async fn serve(
         }));
     }
     drop(conn_tx);
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
     loop {
         tokio::select! {
             connection = conn_rx.recv() => {
-                let Some((stream, _peer)) = connection else { break };
+                let Some((stream, peer)) = connection else { break };
+                // Each connection uses the web configuration current when it was accepted.
+                let web = state.web.current();
                 let state = state.clone();
-                let service = service_fn(move |request| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(handle(&state, request)) }
-                });
-                let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                let connection = graceful.watch(connection);
+                let watcher = graceful.watcher();
                 tokio::spawn(async move {
-                    if let Err(error) = connection.await {
-                        tracing::debug!(error = %error, "connection ended with an error");
+                    match web.tls_acceptor() {
+                        Some(acceptor) => match web_config::accept_tls(&acceptor, stream, &web).await {
+                            Ok(tls) => serve_connection(TokioIo::new(tls), state, web, watcher).await,
+                            Err(error) => tracing::debug!(peer = %peer, error = %error, "tls connection refused"),
+                        },
+                        None => serve_connection(TokioIo::new(stream), state, web, watcher).await,
                     }
                 });
             }
@@ -137,8 +150,63 @@ pub async fn serve(
     }
 }
 
+/// Serves HTTP/1.1 (and HTTP/2 where the web configuration allows it) on one connection.
+async fn serve_connection<I>(
+    io: I,
+    state: Arc<AppState>,
+    web: Arc<WebConfig>,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    if !web.http2() {
+        builder = builder.http1_only();
+    }
+    let service = service_fn(move |request: Request<Incoming>| {
+        let state = state.clone();
+        let web = web.clone();
+        async move { Ok::<_, Infallible>(guarded(&state, web, request).await) }
+    });
+    let connection = watcher.watch(builder.serve_connection(io, service).into_owned());
+    if let Err(error) = connection.await {
+        tracing::debug!(error = %error, "connection ended with an error");
+    }
+}
+
+/// Applies the web configuration (rate limit, basic auth, extra headers), then answers.
+async fn guarded(
+    state: &AppState,
+    web: Arc<WebConfig>,
+    request: Request<Incoming>,
+) -> Response<Body> {
+    let mut response = if !web.rate_limit_allows() {
+        text(StatusCode::TOO_MANY_REQUESTS, "too many requests\n")
+    } else {
+        let authorization = request.headers().get(header::AUTHORIZATION).cloned();
+        match web.clone().authorize_async(authorization).await {
+            AuthDecision::Allowed => handle(state, request),
+            AuthDecision::Denied => {
+                let mut denied = text(StatusCode::UNAUTHORIZED, "unauthorized\n");
+                denied
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, web_config::WWW_AUTHENTICATE);
+                denied
+            }
+        }
+    };
+    for (name, value) in web.response_headers() {
+        response.headers_mut().insert(name.clone(), value.clone());
+    }
+    response
+}
+
 /// Answers one request.
-pub fn handle(state: &AppState, request: Request<Incoming>) -> Response<Body> {
+pub fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
     let _permit = match &state.admission {
         Some(semaphore) => match semaphore.try_acquire() {
             Ok(permit) => Some(permit),

@@ -161,7 +161,7 @@ fn padding_slice(total: usize, start: usize, end: usize) -> Bytes {
     }
     if total >= 2 {
         let inner_len = total - 2;
-        let has_space = inner_len % 2 == 0 && inner_len > 0;
+        let has_space = inner_len.is_multiple_of(2) && inner_len > 0;
         // Positions inside the brackets: 1..total-1.
         let mut position = start.max(1);
         let inner_end = end.min(total - 1);

@@ -100,7 +100,7 @@ impl WebConfig {
 
         let tls_raw = raw.tls_server_config.unwrap_or_default();
         let http_raw = raw.http_server_config.unwrap_or_default();
-        let http2 = http_raw.http2.map_or(true, |b| b.0);
+        let http2 = http_raw.http2.is_none_or(|b| b.0);
         let tls = tls::build(&tls_raw, http2, base_dir, referenced_files).map_err(invalid)?;
         let response_headers = validate_headers(http_raw.headers.unwrap_or_default())
             .map_err(|m| invalid(format!("http_server_config.headers: {m}")))?;

@@ -349,10 +349,8 @@ pub(super) fn build(
             }
             e => format!("tls_server_config: cannot use the certificate and key: {e}"),
         })?;
-    server_config.ignore_client_order = raw
-        .prefer_server_cipher_suites
-        .as_ref()
-        .map_or(true, |b| b.0);
+    server_config.ignore_client_order =
+        raw.prefer_server_cipher_suites.as_ref().is_none_or(|b| b.0);
     server_config.alpn_protocols = if http2 {
         vec![b"h2".to_vec(), b"http/1.1".to_vec()]
     } else {
