@@ -190,7 +190,7 @@ impl WebConfig {
     /// The toolkit's `rate_limit` token bucket, shared by all requests: `false` means
     /// answer 429 Too Many Requests. Always `true` when no rate limit is configured.
     pub fn rate_limit_allows(&self) -> bool {
-        self.rate_limiter.as_ref().map_or(true, |r| r.allow())
+        self.rate_limiter.as_ref().is_none_or(|r| r.allow())
     }
 
     fn referenced_files(&self) -> &[PathBuf] {
