@@ -169,8 +169,7 @@ async fn serve_connection<I>(
     }
     let service = service_fn(move |request: Request<Incoming>| {
         let state = state.clone();
-        let web = web.clone();
-        async move { Ok::<_, Infallible>(guarded(&state, web, request).await) }
+        async move { Ok::<_, Infallible>(guarded(&state, request).await) }
     });
     let connection = watcher.watch(builder.serve_connection(io, service).into_owned());
     if let Err(error) = connection.await {
@@ -179,11 +178,10 @@ async fn serve_connection<I>(
 }
 
 /// Applies the web configuration (rate limit, basic auth, extra headers), then answers.
-async fn guarded(
-    state: &AppState,
-    web: Arc<WebConfig>,
-    request: Request<Incoming>,
-) -> Response<Body> {
+/// The configuration is read per request, so a reload applies to kept-alive connections
+/// too; TLS settings apply from the next handshake.
+async fn guarded(state: &AppState, request: Request<Incoming>) -> Response<Body> {
+    let web = state.web.current();
     let mut response = if !web.rate_limit_allows() {
         text(StatusCode::TOO_MANY_REQUESTS, "too many requests\n")
     } else {
@@ -342,6 +340,47 @@ mod tests {
             map.insert(header::ACCEPT_ENCODING, value);
         }
         map
+    }
+
+    fn state(admission: Option<Semaphore>) -> AppState {
+        let store = Arc::new(SnapshotStore::default());
+        AppState {
+            metrics: Arc::new(Metrics::new(store.clone(), &[], Duration::from_secs(60)).unwrap()),
+            store,
+            telemetry_path: "/metrics".to_owned(),
+            admission,
+            web: WebSource::Fixed(Arc::new(WebConfig::plain())),
+        }
+    }
+
+    fn get(path: &str) -> Request<()> {
+        Request::builder().uri(path).body(()).unwrap()
+    }
+
+    #[test]
+    fn requests_over_the_limit_get_503() {
+        let full = state(Some(Semaphore::new(0)));
+        assert_eq!(
+            handle(&full, get("/metrics")).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let open = state(Some(Semaphore::new(1)));
+        assert_eq!(handle(&open, get("/metrics")).status(), StatusCode::OK);
+        let unlimited = state(None);
+        assert_eq!(
+            handle(&unlimited, get("/-/healthy")).status(),
+            StatusCode::OK
+        );
+    }
+
+    #[test]
+    fn not_ready_before_the_first_refresh() {
+        let fresh = state(None);
+        assert_eq!(
+            handle(&fresh, get("/-/ready")).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(handle(&fresh, get("/-/healthy")).status(), StatusCode::OK);
     }
 
     #[test]

@@ -7,3 +7,4 @@ mod faults;
 mod golden;
 mod happy_path;
 mod harness;
+mod web;
