@@ -119,6 +119,12 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
             (Some(simulator), target)
         }
     };
+    if simulator.is_none() && target.url.starts_with("http://") {
+        tracing::warn!(
+            jamf_url = %target.url,
+            "--jamf.url uses plain HTTP: credentials and tokens cross the network unencrypted"
+        );
+    }
     let enabled: Vec<CollectorName> = config.collectors.iter().copied().collect();
     let store = Arc::new(SnapshotStore::new(Poller::initial_snapshot(
         &target.url,

@@ -128,6 +128,9 @@ impl JamfClient {
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(15)))
             .pool_max_idle_per_host(MAX_IN_FLIGHT)
+            // A redirect could carry the token request's body (the client secret) to
+            // another host; Jamf's API does not redirect, so a 3xx is an error instead.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("jamf_exporter/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &settings.ca_file {
             let pem = std::fs::read(path).map_err(|source| ClientBuildError::ReadCa {
