@@ -5,9 +5,9 @@ CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PROMTOOL ?= promtool
 
-.PHONY: test deps fmt clippy unit doc rules metrics-lint e2e golden run-demo
+.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e golden run-demo
 
-test: deps fmt clippy unit doc rules metrics-lint e2e
+test: deps fmt clippy unit doc deny rules metrics-lint e2e
 	@echo "make test: all checks passed"
 
 # Debian's prometheus package brings promtool and Prometheus; prometheus-alertmanager
@@ -20,6 +20,7 @@ deps:
 	fi
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
+	@$(CARGO) deny --version >/dev/null 2>&1 || { echo "installing cargo-deny from crates.io"; $(CARGO) install cargo-deny --locked --quiet; }
 
 fmt:
 	$(CARGO) fmt --all --check
@@ -32,6 +33,10 @@ unit:
 
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
+
+# Licences, banned crates and sources; advisories need network access (docs/supply-chain.md).
+deny:
+	$(CARGO) deny check licenses bans sources
 
 rules:
 	$(PROMTOOL) check rules alerts/*.yml
