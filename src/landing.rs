@@ -65,6 +65,14 @@ fn age(instant: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     }
 }
 
+fn took(duration: std::time::Duration) -> String {
+    if duration < std::time::Duration::from_secs(1) {
+        format!("{} ms", duration.as_millis())
+    } else {
+        format!("{:.1} s", duration.as_secs_f64())
+    }
+}
+
 const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1f2328;max-width:80rem}\
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}\
 .meta{color:#57606a}table{border-collapse:collapse;width:100%;margin-top:.5rem}\
@@ -96,9 +104,19 @@ pub fn render(snapshot: &Snapshot, telemetry_path: &str, now: DateTime<Utc>) -> 
             "<span class=\"bad\">unreachable or refusing the credentials</span>".to_owned()
         }
     };
+    let version = snapshot
+        .version
+        .as_ref()
+        .and_then(|v| v.version.as_deref())
+        .map_or_else(String::new, |v| format!(" · Jamf Pro {}", escape(v)));
+    let health = match snapshot.healthcheck.as_ref().map(|h| h.code) {
+        Some(0) => " · health check <span class=\"good\">healthy</span>".to_owned(),
+        Some(code) => format!(" · health check <span class=\"bad\">code {code}</span>"),
+        None => String::new(),
+    };
     let _ = write!(
         page,
-        "<p>Jamf API: {jamf_state} · last refresh {}</p>",
+        "<p>Jamf API: {jamf_state} · last refresh {}{version}{health}</p>",
         escape(&age(snapshot.last_refresh, now))
     );
 
@@ -220,11 +238,11 @@ pub fn render(snapshot: &Snapshot, telemetry_path: &str, now: DateTime<Utc>) -> 
             });
         let _ = write!(
             page,
-            "<tr><td><code>{}</code></td><td>{state}</td><td>{}</td><td>{}</td><td class=\"num\">{:.2} s</td><td>{}</td></tr>",
+            "<tr><td><code>{}</code></td><td>{state}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             status.name,
             escape(&age(status.last_attempt, now)),
             escape(&age(status.last_success, now)),
-            status.duration.as_secs_f64(),
+            took(status.duration),
             escape(&error),
         );
     }
