@@ -102,6 +102,9 @@ pub struct JamfClient {
     generation: AtomicU64,
     oauth_versioned: AtomicBool,
     authenticated_success: AtomicBool,
+    /// Set when Jamf refused the credentials in this refresh: the other collectors fail
+    /// at once instead of asking again, which could lock a local account.
+    refused: std::sync::Mutex<Option<JamfError>>,
     requests: IntCounterVec,
 }
 
@@ -166,6 +169,7 @@ impl JamfClient {
             generation: AtomicU64::new(0),
             oauth_versioned: AtomicBool::new(false),
             authenticated_success: AtomicBool::new(false),
+            refused: std::sync::Mutex::new(None),
             requests,
         })
     }
@@ -177,6 +181,7 @@ impl JamfClient {
     /// Starts a refresh: `jamf_up` is about the last refresh only.
     pub fn begin_refresh(&self) {
         self.authenticated_success.store(false, Ordering::SeqCst);
+        *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// True when, since `begin_refresh`, a bearer token was obtained or reused and an
@@ -430,7 +435,22 @@ impl JamfClient {
                 return Ok((token.value.clone(), token.generation));
             }
         }
-        let (value, lifetime) = self.obtain_token(deadline).await?;
+        if let Some(error) = self
+            .refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return Err(error);
+        }
+        let (value, lifetime) = match self.obtain_token(deadline).await {
+            Ok(token) => token,
+            Err(error @ JamfError::Auth { .. }) => {
+                *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.clone());
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        };
         // Renew well before expiry; lifetimes as short as 60 s are seen in the wild.
         let margin = Duration::from_secs(300).min(lifetime / 3);
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;

@@ -120,6 +120,11 @@ async fn refused_credentials_set_up_to_zero() {
         Some(1.0)
     );
     assert!(!metrics.0.contains("not-the-secret"));
+    assert_eq!(
+        setup.simulator.request_count("/api/oauth/token"),
+        1,
+        "refused credentials are tried once per refresh, not once per collector"
+    );
     let (_, page) = setup.get("/").await;
     assert!(page.contains("refused the credentials"));
     assert!(!page.contains("not-the-secret"));
