@@ -165,11 +165,15 @@ pub struct Parsed {
     pub raw: RawArgs,
     pub collectors: BTreeSet<CollectorName>,
     refresh_interval_given: bool,
+    jamf_url_given: bool,
 }
 
 fn parse_matches(matches: ArgMatches) -> Parsed {
     let refresh_interval_given =
         matches.value_source("refresh_interval") == Some(clap::parser::ValueSource::CommandLine);
+    // A JAMF_URL left in the environment does not stop `--demo`; a flag does.
+    let jamf_url_given =
+        matches.value_source("jamf_url") == Some(clap::parser::ValueSource::CommandLine);
     let collectors = CollectorName::ALL
         .into_iter()
         .filter(|name| {
@@ -191,6 +195,7 @@ fn parse_matches(matches: ArgMatches) -> Parsed {
         raw,
         collectors,
         refresh_interval_given,
+        jamf_url_given,
     }
 }
 
@@ -301,9 +306,9 @@ impl Config {
     pub fn from_raw(parsed: Parsed, env: &dyn Env) -> Result<Config, ConfigError> {
         let raw = parsed.raw;
         let source = if raw.demo {
-            if raw.jamf_url.is_some() {
+            if parsed.jamf_url_given {
                 return Err(error(
-                    "--demo and --jamf.url (or JAMF_URL) cannot be used together: the demo serves its own simulated Jamf Pro",
+                    "--demo and --jamf.url cannot be used together: the demo serves its own simulated Jamf Pro",
                 ));
             }
             Source::Demo

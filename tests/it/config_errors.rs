@@ -54,7 +54,7 @@ fn bad_configurations_name_the_flag() {
         ([&["--jamf.url", URL][..], &client, &["--web.listen-address", ":99999"]].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--web.listen-address: \":99999\" has no valid port; expected e.g. :10052 or 127.0.0.1:10052".into()),
         ([&["--jamf.url", URL][..], &client, &["--web.telemetry-path", "metrics"]].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--web.telemetry-path: \"metrics\" must start with '/' and must not be '/' or under '/-/'".into()),
         ([&["--jamf.url", URL][..], &client, &["--jamf.ca-file", "/nonexistent/ca.pem"]].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--jamf.ca-file: cannot read /nonexistent/ca.pem: No such file or directory (os error 2)".into()),
-        (vec!["--demo", "--jamf.url", URL], vec![], "--demo and --jamf.url (or JAMF_URL) cannot be used together: the demo serves its own simulated Jamf Pro".into()),
+        (vec!["--demo", "--jamf.url", URL], vec![], "--demo and --jamf.url cannot be used together: the demo serves its own simulated Jamf Pro".into()),
         (vec!["--log.level", "loud", "--demo"], vec![], "clap: InvalidValue".into()),
         (vec!["--demo", "--collector.nonsense"], vec![], "clap: UnknownArgument".into()),
     ];
