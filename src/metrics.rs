@@ -383,3 +383,135 @@ pub fn render(snapshot: &Snapshot, now: DateTime<Utc>, help_suffix: &str) -> Vec
     }
     out.finish(help_suffix)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{AdeInstance, CollectorStatus, HealthCheck, VppLocation};
+    use chrono::TimeZone;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap()
+    }
+
+    fn location(id: &str, name: &str) -> VppLocation {
+        VppLocation {
+            id: id.into(),
+            name: name.into(),
+            asm_location: name.into(),
+            organization: "Lakeview USD".into(),
+            country_code: "US".into(),
+            site_id: "-1".into(),
+            token_expiry: None,
+            licenses_purchased: None,
+            licenses_used: None,
+            last_sync: None,
+            client_context_mismatch: None,
+        }
+    }
+
+    fn text(snapshot: &Snapshot, now: DateTime<Utc>) -> String {
+        prometheus::TextEncoder::new()
+            .encode_to_string(&render(snapshot, now, ""))
+            .unwrap()
+    }
+
+    #[test]
+    fn renders_one_snapshot_with_days_from_the_injected_clock() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let mut healthy = location("1", "Main \"Campus\"\nNorth");
+        healthy.token_expiry = Some(at("2026-12-06T12:00:00Z"));
+        healthy.licenses_purchased = Some(100.0);
+        healthy.licenses_used = Some(40.0);
+        healthy.client_context_mismatch = Some(false);
+        let unknown = location("2", "Zürich");
+        let snapshot = Snapshot {
+            up: true,
+            refreshes: 1,
+            vpp: Some(vec![healthy, unknown]),
+            ade: Some(vec![AdeInstance {
+                id: "7".into(),
+                name: "ASM".into(),
+                server_name: "Jamf".into(),
+                token_expiry: Some(at("2026-11-25T00:00:00Z")),
+                last_sync: None,
+                last_sync_success: Some(false),
+            }]),
+            healthcheck: Some(HealthCheck { code: 0 }),
+            collectors: vec![CollectorStatus {
+                success: true,
+                duration: std::time::Duration::from_millis(250),
+                last_success: Some(now),
+                ..CollectorStatus::new(CollectorName::Vpp)
+            }],
+            ..Snapshot::default()
+        };
+        let expected = r#"# HELP jamf_vpp_location_info Volume Purchasing location; always 1. asm_location is Apple's location name.
+# TYPE jamf_vpp_location_info gauge
+jamf_vpp_location_info{location_id="1",location="Main \"Campus\"\nNorth",asm_location="Main \"Campus\"\nNorth",organization="Lakeview USD",country_code="US",site_id="-1"} 1
+jamf_vpp_location_info{location_id="2",location="Zürich",asm_location="Zürich",organization="Lakeview USD",country_code="US",site_id="-1"} 1
+# HELP jamf_vpp_token_expiry_timestamp_seconds Expiry of the location's Volume Purchasing token, Unix seconds.
+# TYPE jamf_vpp_token_expiry_timestamp_seconds gauge
+jamf_vpp_token_expiry_timestamp_seconds{location_id="1",location="Main \"Campus\"\nNorth"} 1796558400
+# HELP jamf_vpp_token_days_until_expiry Days until the Volume Purchasing token expires, computed at scrape time; negative once expired.
+# TYPE jamf_vpp_token_days_until_expiry gauge
+jamf_vpp_token_days_until_expiry{location_id="1",location="Main \"Campus\"\nNorth"} 10
+# HELP jamf_vpp_licenses_purchased Licences purchased under the location's token (totalPurchasedLicenses).
+# TYPE jamf_vpp_licenses_purchased gauge
+jamf_vpp_licenses_purchased{location_id="1",location="Main \"Campus\"\nNorth"} 100
+# HELP jamf_vpp_licenses_used Licences in use under the location's token (totalUsedLicenses).
+# TYPE jamf_vpp_licenses_used gauge
+jamf_vpp_licenses_used{location_id="1",location="Main \"Campus\"\nNorth"} 40
+# HELP jamf_vpp_client_context_mismatch 1 when another MDM server is using this location's token.
+# TYPE jamf_vpp_client_context_mismatch gauge
+jamf_vpp_client_context_mismatch{location_id="1",location="Main \"Campus\"\nNorth"} 0
+# HELP jamf_ade_token_expiry_timestamp_seconds Expiry of the Automated Device Enrollment token (a date, taken as 00:00 UTC), Unix seconds.
+# TYPE jamf_ade_token_expiry_timestamp_seconds gauge
+jamf_ade_token_expiry_timestamp_seconds{instance_id="7",instance_name="ASM",server_name="Jamf"} 1795564800
+# HELP jamf_ade_token_days_until_expiry Days until the Automated Device Enrollment token expires, computed at scrape time; negative once expired.
+# TYPE jamf_ade_token_days_until_expiry gauge
+jamf_ade_token_days_until_expiry{instance_id="7",instance_name="ASM",server_name="Jamf"} -1.5
+# HELP jamf_ade_last_sync_success 1 when the latest Automated Device Enrollment sync succeeded.
+# TYPE jamf_ade_last_sync_success gauge
+jamf_ade_last_sync_success{instance_id="7",instance_name="ASM"} 0
+# HELP jamf_healthcheck_code Jamf Pro /healthCheck.html reading: 0 when healthy, else the healthCode.
+# TYPE jamf_healthcheck_code gauge
+jamf_healthcheck_code 0
+# HELP jamf_up 1 when the last refresh obtained or reused a bearer token and got a successful authenticated answer.
+# TYPE jamf_up gauge
+jamf_up 1
+# HELP jamf_collector_success 1 when the collector's last refresh succeeded.
+# TYPE jamf_collector_success gauge
+jamf_collector_success{collector="vpp"} 1
+# HELP jamf_collector_duration_seconds How long the collector's last refresh took.
+# TYPE jamf_collector_duration_seconds gauge
+jamf_collector_duration_seconds{collector="vpp"} 0.25
+# HELP jamf_collector_last_success_timestamp_seconds When the collector's data was last fresh, Unix seconds.
+# TYPE jamf_collector_last_success_timestamp_seconds gauge
+jamf_collector_last_success_timestamp_seconds{collector="vpp"} 1795694400
+"#;
+        assert_eq!(text(&snapshot, now), expected);
+    }
+
+    #[test]
+    fn an_empty_snapshot_renders_only_up() {
+        let rendered = text(&Snapshot::default(), Utc::now());
+        assert!(rendered.contains("jamf_up 0"));
+        assert_eq!(rendered.lines().filter(|l| !l.starts_with('#')).count(), 1);
+    }
+
+    #[test]
+    fn days_go_negative_after_expiry() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap();
+        let mut expired = location("1", "A");
+        expired.token_expiry = Some(at("2026-11-23T00:00:00Z"));
+        let snapshot = Snapshot {
+            vpp: Some(vec![expired]),
+            ..Snapshot::default()
+        };
+        assert!(text(&snapshot, now)
+            .contains("jamf_vpp_token_days_until_expiry{location_id=\"1\",location=\"A\"} -3\n"));
+    }
+}
