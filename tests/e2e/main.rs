@@ -36,6 +36,7 @@ mod webhook;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -69,7 +70,10 @@ const POLL: Duration = Duration::from_millis(250);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_alerts_and_dashboards_on_real_prometheus_and_alertmanager() {
     if std::env::var("JAMF_E2E").as_deref() != Ok("1") {
-        println!(
+        // Written to stderr directly, not with `eprintln!`, so that the test harness does not
+        // capture it and a plain `cargo test` shows it.
+        let _ = writeln!(
+            std::io::stderr(),
             "e2e: skipped; run `make e2e` (JAMF_E2E=1 cargo test --test e2e -- --nocapture) \
              to test the exporter, alert rules and dashboards with a real Prometheus and Alertmanager"
         );
