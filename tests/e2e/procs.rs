@@ -59,6 +59,17 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
+const PROXY_VARIABLES: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
 struct Proc {
     name: String,
     child: Option<Child>,
@@ -93,7 +104,14 @@ impl Stack {
         let log = self.dir().join(format!("{name}.log"));
         let out = File::create(&log).expect("log file");
         let err = out.try_clone().expect("log file");
-        let child = Command::new(program)
+        let mut command = Command::new(program);
+        // Everything talks to 127.0.0.1, and the exporter's client (also in --demo, towards
+        // its own simulator) follows the proxy variables, which would send loopback requests
+        // to a proxy.
+        for variable in PROXY_VARIABLES {
+            command.env_remove(variable);
+        }
+        let child = command
             .args(args)
             .current_dir(self.dir())
             .stdin(Stdio::null())
