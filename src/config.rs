@@ -13,6 +13,7 @@ use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, ValueEnum}
 
 use crate::collectors::CollectorName;
 use crate::duration;
+use crate::jamf::ProxySettings;
 use crate::secret::Secret;
 
 /// The version line printed by `--version`.
@@ -228,6 +229,9 @@ pub struct Config {
     pub source: Source,
     pub jamf_timeout: Duration,
     pub jamf_ca_file: Option<PathBuf>,
+    /// Always [`ProxySettings::FromEnv`] from the command line: proxies come from the
+    /// standard environment variables. Tests set an explicit proxy here.
+    pub jamf_proxy: ProxySettings,
     pub refresh_interval: Duration,
     pub refresh_timeout: Duration,
     pub listen_addresses: Vec<ListenAddress>,
@@ -342,6 +346,7 @@ impl Config {
             source,
             jamf_timeout,
             jamf_ca_file: raw.jamf_ca_file,
+            jamf_proxy: ProxySettings::FromEnv,
             refresh_interval,
             refresh_timeout,
             listen_addresses,

@@ -3,8 +3,12 @@
 
 mod auth;
 mod config_errors;
+mod fault_matrix;
 mod faults;
 mod golden;
 mod happy_path;
 mod harness;
+mod process;
+mod proxy;
+mod tls;
 mod web;
