@@ -9,6 +9,7 @@ mod golden;
 mod happy_path;
 mod harness;
 mod process;
+mod properties;
 mod proxy;
 mod tls;
 mod web;
