@@ -11,5 +11,6 @@ mod harness;
 mod process;
 mod properties;
 mod proxy;
+mod secrets;
 mod tls;
 mod web;

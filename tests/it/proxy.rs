@@ -349,11 +349,15 @@ async fn the_binary_uses_http_proxy_from_the_environment() {
     let simulator = Simulator::start(SimulatorConfig::demo()).await.unwrap();
     let proxy = ForwardProxy::start(Some(simulator.addr())).await;
     let url = format!("http://{UNRESOLVABLE}");
+    // Proxy credentials must not show in debug logs either.
+    let proxy_url = format!("http://ops:CANARY-proxy-password@{}", proxy.addr);
+    let mut args = child_args(&url);
+    args.extend(["--log.level", "debug"]);
     let child = process::Exporter::spawn(
-        &child_args(&url),
+        &args,
         &[
             ("JAMF_CLIENT_SECRET", "demo-secret"),
-            ("HTTP_PROXY", &proxy.url()),
+            ("HTTP_PROXY", &proxy_url),
         ],
     )
     .await;
