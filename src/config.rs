@@ -29,6 +29,8 @@ pub const VERSION_LINE: &str = concat!(
 #[derive(Debug, Args)]
 pub struct RawArgs {
     /// Jamf Pro base URL, e.g. https://school.jamfcloud.com
+    // The doc comment is clap's help text, where angle brackets would show.
+    #[allow(rustdoc::bare_urls)]
     #[arg(long = "jamf.url", env = "JAMF_URL", value_name = "URL")]
     pub jamf_url: Option<String>,
     /// API client id (OAuth client credentials; recommended)

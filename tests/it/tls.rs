@@ -117,7 +117,7 @@ async fn an_untrusted_certificate_is_a_connect_failure() {
     assert_eq!(setup.simulator.tokens_issued(), 0);
     let (_, page) = setup.get("/").await;
     assert!(
-        page.contains("connect: "),
+        page.contains("connect: ") && page.contains("invalid peer certificate: UnknownIssuer"),
         "the reason is on the landing page"
     );
     // A second refresh fails the same way; the process is fine.
