@@ -17,6 +17,7 @@
 //! - lists sort by `id` (numerically) unless `sort=field:asc|desc` is given;
 //!   content keeps dataset order unless sorted;
 //! - `Huge` and `Trickle` bodies are chunked, with no `Content-Length`;
+//!   `CutShort` announces one and stops early;
 //! - with [`SimulatorConfig::tls`] it serves HTTPS (HTTP/1.1 only) with the
 //!   caller's certificate; a client that refuses it is simply disconnected.
 

@@ -1,4 +1,7 @@
 //! The HTTP client for one Jamf Pro server: bearer tokens, retries, paging, limits.
+//!
+//! `docs/jamf-connection.md` describes this behaviour for operators (TLS, proxies,
+//! timeouts, retries, limits); keep the two in step.
 
 use std::fmt;
 use std::path::PathBuf;

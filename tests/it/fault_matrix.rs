@@ -294,6 +294,14 @@ async fn an_older_jamf_without_content_reports_not_found_once() {
     setup.refresh().await;
     let asked = content_requests(&setup);
     assert!(asked > before);
+    let checked: usize = location_ids()
+        .iter()
+        .map(|id| setup.simulator.request_count(&format!("{LOCATIONS}/{id}")))
+        .sum();
+    assert!(
+        checked >= 1,
+        "GET /{{id}} answered 200: the endpoint is missing, not the location"
+    );
     setup.refresh().await;
     setup.assert_responsive().await;
     assert_eq!(content_requests(&setup), asked, "not asked again");
