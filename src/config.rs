@@ -13,6 +13,7 @@ use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, ValueEnum}
 
 use crate::collectors::CollectorName;
 use crate::duration;
+use crate::jamf::ProxySettings;
 use crate::secret::Secret;
 
 /// The version line printed by `--version`.
@@ -28,6 +29,8 @@ pub const VERSION_LINE: &str = concat!(
 #[derive(Debug, Args)]
 pub struct RawArgs {
     /// Jamf Pro base URL, e.g. https://school.jamfcloud.com
+    // The doc comment is clap's help text, where angle brackets would show.
+    #[allow(rustdoc::bare_urls)]
     #[arg(long = "jamf.url", env = "JAMF_URL", value_name = "URL")]
     pub jamf_url: Option<String>,
     /// API client id (OAuth client credentials; recommended)
@@ -233,6 +236,9 @@ pub struct Config {
     pub source: Source,
     pub jamf_timeout: Duration,
     pub jamf_ca_file: Option<PathBuf>,
+    /// Always [`ProxySettings::FromEnv`] from the command line: proxies come from the
+    /// standard environment variables. Tests set an explicit proxy here.
+    pub jamf_proxy: ProxySettings,
     pub refresh_interval: Duration,
     pub refresh_timeout: Duration,
     pub listen_addresses: Vec<ListenAddress>,
@@ -347,6 +353,7 @@ impl Config {
             source,
             jamf_timeout,
             jamf_ca_file: raw.jamf_ca_file,
+            jamf_proxy: ProxySettings::FromEnv,
             refresh_interval,
             refresh_timeout,
             listen_addresses,

@@ -142,6 +142,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
             timeout: config.jamf_timeout,
             ca_file: config.jamf_ca_file.clone(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            proxy: config.jamf_proxy.clone(),
         },
         metrics.api_requests.clone(),
     )?;

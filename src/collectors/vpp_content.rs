@@ -10,6 +10,7 @@ use crate::jamf::{model, JamfClient, JamfError, Route};
 use crate::snapshot::{VppContentItem, VppLocation};
 
 pub const CONTENT: &str = "/api/v1/volume-purchasing-locations/{id}/content";
+pub const LOCATION: &str = "/api/v1/volume-purchasing-locations/{id}";
 
 /// `locations` comes from this refresh's `vpp` collector when it succeeded; otherwise
 /// the list is fetched here.
@@ -29,12 +30,47 @@ pub async fn collect(
     // The client's semaphore bounds how many of these are in flight at once.
     let pages = try_join_all(locations.iter().map(|location| async move {
         let route = Route::with_id(CONTENT, &location.id);
-        let items: Vec<model::VppContent> =
-            client.get_all_pages(&route, "name:asc", deadline).await?;
-        Ok::<_, JamfError>(from_wire(location, items))
+        match client.get_all_pages(&route, "name:asc", deadline).await {
+            Ok(items) => Ok(from_wire(location, items)),
+            Err(error @ JamfError::NotFound { .. }) => {
+                if location_exists(client, &location.id, deadline).await? {
+                    Err(error)
+                } else {
+                    Ok(Vec::new())
+                }
+            }
+            Err(error) => Err(error),
+        }
     }))
     .await?;
     Ok(pages.into_iter().flatten().collect())
+}
+
+/// Tells the two meanings of a 404 from `/content` apart. A server older than the
+/// `/content` sub-resource still has `GET /{id}` (jamf-pro-api.md §2.7): the endpoint is
+/// missing, and the collector is switched off until restart. A location deleted since
+/// the list was read answers 404 there too: it is skipped, and the next refresh no
+/// longer lists it.
+async fn location_exists(
+    client: &JamfClient,
+    id: &str,
+    deadline: Instant,
+) -> Result<bool, JamfError> {
+    let route = Route::with_id(LOCATION, id);
+    match client
+        .get_json::<serde::de::IgnoredAny>(&route, &[], deadline)
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(JamfError::NotFound { .. }) => {
+            tracing::debug!(
+                location_id = id,
+                "volume purchasing location vanished during the refresh; skipping its content"
+            );
+            Ok(false)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// One item per (app, type) in a location. The same app listed twice (say under two

@@ -9,7 +9,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, StreamExt};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
-use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Response, StatusCode};
 
 use super::routes::{full, JSON};
@@ -73,6 +73,13 @@ pub enum Fault {
     },
     /// 200 with a JSON body of this many bytes, generated while streaming.
     Huge { bytes: usize },
+    /// 200 announcing a `Content-Length` of `declared_bytes`, then only the first
+    /// `sent_bytes` of that body before the connection closes: a body cut short in
+    /// transit, as when a load balancer drops the connection.
+    CutShort {
+        declared_bytes: usize,
+        sent_bytes: usize,
+    },
     /// Close the connection without answering.
     Reset,
 }
@@ -115,6 +122,22 @@ impl Fault {
             }
             Fault::Body(body) => Some(full(StatusCode::OK, JSON, body.clone().into())),
             Fault::Huge { bytes } => Some(streamed(padding_chunks(*bytes, 64 * 1024))),
+            Fault::CutShort {
+                declared_bytes,
+                sent_bytes,
+            } => {
+                let part = padding_slice(*declared_bytes, 0, (*sent_bytes).min(*declared_bytes));
+                // The pause lets hyper flush the head and the part before the early end
+                // makes it drop the connection.
+                let pause = stream::once(tokio::time::sleep(Duration::from_millis(50)))
+                    .filter_map(|()| async { None::<Bytes> });
+                let mut response = streamed(stream::iter([part]).chain(pause));
+                // hyper closes the connection when the body ends before this length.
+                response
+                    .headers_mut()
+                    .insert(CONTENT_LENGTH, HeaderValue::from(*declared_bytes));
+                Some(response)
+            }
             Fault::Trickle {
                 total_bytes,
                 chunk,

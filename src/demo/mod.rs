@@ -16,7 +16,10 @@
 //!   non-numeric or negative `page`, a `page-size` of 0 or a bad `sort` is 400;
 //! - lists sort by `id` (numerically) unless `sort=field:asc|desc` is given;
 //!   content keeps dataset order unless sorted;
-//! - `Huge` and `Trickle` bodies are chunked, with no `Content-Length`.
+//! - `Huge` and `Trickle` bodies are chunked, with no `Content-Length`;
+//!   `CutShort` announces one and stops early;
+//! - with [`SimulatorConfig::tls`] it serves HTTPS (HTTP/1.1 only) with the
+//!   caller's certificate; a client that refuses it is simply disconnected.
 
 mod codec;
 pub mod dataset;
@@ -35,8 +38,11 @@ use http_body_util::combinators::UnsyncBoxBody;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
 
 pub use dataset::{Dataset, VppScriptStep, DEMO_VERSION};
 pub use faults::{Fault, FaultRule};
@@ -46,6 +52,12 @@ type Body = UnsyncBoxBody<Bytes, Infallible>;
 /// The most recent requests kept by [`Simulator::requests`]; older ones are
 /// dropped so long benchmarks do not grow without bound. Counts are exact.
 const MAX_RECORDED_REQUESTS: usize = 100_000;
+
+/// The most recent token values kept by [`Simulator::issued_tokens`].
+const MAX_RECORDED_TOKENS: usize = 10_000;
+
+/// How long a TLS client may take to finish its handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the simulator accepts. `Debug` hides the secret and the password.
 #[derive(Clone, PartialEq, Eq)]
@@ -94,6 +106,50 @@ pub struct SimulatorConfig {
     pub oauth_unversioned_missing: bool,
     /// Added before every answer.
     pub latency: Duration,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsIdentity>,
+}
+
+/// A server certificate chain and its private key, both PEM. `Debug` hides the key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TlsIdentity {
+    /// The server certificate first, then any intermediates.
+    pub cert_pem: String,
+    /// PKCS#8, PKCS#1 or SEC1.
+    pub key_pem: String,
+}
+
+impl fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsIdentity")
+            .field("cert_pem", &self.cert_pem)
+            .field("key_pem", &"<redacted>")
+            .finish()
+    }
+}
+
+impl TlsIdentity {
+    /// A rustls acceptor offering HTTP/1.1 (the only protocol the simulator speaks).
+    fn acceptor(&self) -> std::io::Result<TlsAcceptor> {
+        let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
+        let certificates = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| invalid("simulator TLS: cert_pem is not valid PEM"))?;
+        if certificates.is_empty() {
+            return Err(invalid("simulator TLS: cert_pem holds no certificate"));
+        }
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes())
+            .map_err(|_| invalid("simulator TLS: key_pem holds no private key"))?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| invalid(&format!("simulator TLS: {e}")))?
+            .with_no_client_auth()
+            .with_single_cert(certificates, key)
+            .map_err(|e| invalid(&format!("simulator TLS: {e}")))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(TlsAcceptor::from(Arc::new(config)))
+    }
 }
 
 impl SimulatorConfig {
@@ -107,6 +163,7 @@ impl SimulatorConfig {
             max_page_size: 2000,
             oauth_unversioned_missing: false,
             latency: Duration::ZERO,
+            tls: None,
         }
     }
 }
@@ -130,6 +187,7 @@ pub struct RecordedRequest {
 /// A running simulator. Dropping it stops the server and every connection.
 pub struct Simulator {
     addr: SocketAddr,
+    scheme: &'static str,
     shared: Arc<Shared>,
     task: Option<JoinHandle<()>>,
 }
@@ -137,7 +195,10 @@ pub struct Simulator {
 impl Simulator {
     /// Binds `127.0.0.1:0` and serves in a spawned task. Must be called
     /// within a tokio runtime.
+    /// With [`SimulatorConfig::tls`] it serves HTTPS; a certificate or key that rustls
+    /// cannot use is an `InvalidInput` error.
     pub async fn start(config: SimulatorConfig) -> std::io::Result<Simulator> {
+        let acceptor = config.tls.as_ref().map(TlsIdentity::acceptor).transpose()?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
@@ -151,15 +212,18 @@ impl Simulator {
                 faults: Vec::new(),
                 tokens: HashMap::new(),
                 tokens_issued: 0,
+                issued_tokens: VecDeque::new(),
                 requests: VecDeque::new(),
                 requests_dropped: 0,
                 request_counts: HashMap::new(),
                 vpp_list_answers: 0,
             }),
         });
-        let task = tokio::spawn(serve(listener, Arc::clone(&shared)));
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let task = tokio::spawn(serve(listener, acceptor, Arc::clone(&shared)));
         Ok(Simulator {
             addr,
+            scheme,
             shared,
             task: Some(task),
         })
@@ -169,9 +233,9 @@ impl Simulator {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS), without a trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Adds a rule after the existing ones; the first matching rule wins.
@@ -214,6 +278,12 @@ impl Simulator {
     /// Tokens handed out by all token endpoints, keep-alive included.
     pub fn tokens_issued(&self) -> usize {
         self.shared.lock().tokens_issued
+    }
+
+    /// The bearer token values handed out, oldest first (the most recent 10 000), so
+    /// tests can check that none of them leaks.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared.lock().issued_tokens.iter().cloned().collect()
     }
 
     /// How many listings (page-0 answers) the VPP list endpoint has given;
@@ -265,6 +335,8 @@ struct State {
     /// lifetimes too long to represent).
     tokens: HashMap<String, Option<Instant>>,
     tokens_issued: usize,
+    /// The values behind `tokens_issued`, the most recent `MAX_RECORDED_TOKENS`.
+    issued_tokens: VecDeque<String>,
     requests: VecDeque<RecordedRequest>,
     /// Requests pushed out of `requests`, so a sequence number still finds
     /// its entry.
@@ -336,6 +408,10 @@ impl Shared {
         });
         state.tokens.insert(token.clone(), expires);
         state.tokens_issued += 1;
+        state.issued_tokens.push_back(token.clone());
+        if state.issued_tokens.len() > MAX_RECORDED_TOKENS {
+            state.issued_tokens.pop_front();
+        }
         token
     }
 
@@ -364,7 +440,7 @@ fn random_text(len: usize) -> String {
 
 /// Accepts until the task is aborted. Connections live in a `JoinSet` owned
 /// by this task, so aborting it closes them all.
-async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+async fn serve(listener: TcpListener, acceptor: Option<TlsAcceptor>, shared: Arc<Shared>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -373,15 +449,22 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
                     // Small JSON answers would otherwise wait on Nagle.
                     let _ = stream.set_nodelay(true);
                     let shared = Arc::clone(&shared);
+                    let acceptor = acceptor.clone();
                     connections.spawn(async move {
-                        let service = service_fn(move |request| {
-                            let shared = Arc::clone(&shared);
-                            async move { routes::handle(&shared, request).await }
-                        });
-                        // Client hang-ups and Reset faults end here; nothing to report.
-                        let _ = http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
+                        match acceptor {
+                            None => serve_connection(TokioIo::new(stream), shared).await,
+                            Some(acceptor) => {
+                                // A failed handshake (say, a client that does not trust
+                                // the certificate) just ends the connection.
+                                let handshake = tokio::time::timeout(
+                                    TLS_HANDSHAKE_TIMEOUT,
+                                    acceptor.accept(stream),
+                                );
+                                if let Ok(Ok(tls)) = handshake.await {
+                                    serve_connection(TokioIo::new(tls), shared).await;
+                                }
+                            }
+                        }
                     });
                 }
                 // Out of file descriptors under benchmark load: back off, keep serving.
@@ -390,6 +473,18 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
+}
+
+async fn serve_connection<I>(io: TokioIo<I>, shared: Arc<Shared>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let shared = Arc::clone(&shared);
+        async move { routes::handle(&shared, request).await }
+    });
+    // Client hang-ups and Reset faults end here; nothing to report.
+    let _ = http1::Builder::new().serve_connection(io, service).await;
 }
 
 #[cfg(test)]

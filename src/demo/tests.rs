@@ -930,6 +930,101 @@ async fn huge_fault_streams_a_body_of_the_given_size() {
 }
 
 #[tokio::test]
+async fn cut_short_fault_announces_more_than_it_sends() {
+    let sim = start(SimulatorConfig::demo()).await;
+    let client = client();
+    let token = oauth(&client, &sim).await;
+    sim.inject(FaultRule::always(
+        "/api/v1/notifications",
+        Fault::CutShort {
+            declared_bytes: 1000,
+            sent_bytes: 10,
+        },
+    ));
+    let mut response = client
+        .get(format!("{}/api/v1/notifications", sim.base_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.content_length(), Some(1000));
+    let mut received = Vec::new();
+    let error = loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => received.extend_from_slice(&chunk),
+            Ok(None) => panic!("the body ended cleanly after {} bytes", received.len()),
+            Err(error) => break error,
+        }
+    };
+    assert!(error.is_decode(), "{error:?}");
+    assert_eq!(received, b"[ 0,0,0,0,");
+}
+
+#[tokio::test]
+async fn tls_identity_that_rustls_cannot_use_is_invalid_input() {
+    let identity = TlsIdentity {
+        cert_pem: "not a certificate".to_owned(),
+        key_pem: "-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n-----END PRIVATE KEY-----\n".to_owned(),
+    };
+    assert!(!format!("{identity:?}").contains("c2VjcmV0"));
+    let error = Simulator::start(SimulatorConfig {
+        tls: Some(identity),
+        ..SimulatorConfig::demo()
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn tls_simulator_serves_https() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let certificate = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let sim = start(SimulatorConfig {
+        tls: Some(TlsIdentity {
+            cert_pem: certificate.pem(),
+            key_pem: key.serialize_pem(),
+        }),
+        ..SimulatorConfig::demo()
+    })
+    .await;
+    assert!(sim.base_url().starts_with("https://127.0.0.1:"));
+    let trusting = Client::builder()
+        .no_proxy()
+        .add_root_certificate(reqwest::Certificate::from_pem(certificate.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let response = trusting
+        .get(format!("{}/healthCheck.html", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // A client without the certificate is refused during the handshake.
+    let error = client()
+        .get(format!("{}/healthCheck.html", sim.base_url()))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_connect(), "{error:?}");
+    assert_eq!(sim.request_count("/healthCheck.html"), 1);
+}
+
+#[tokio::test]
+async fn issued_token_values_are_recorded() {
+    let sim = start(SimulatorConfig::demo()).await;
+    let client = client();
+    let first = oauth(&client, &sim).await;
+    let second = oauth(&client, &sim).await;
+    assert_eq!(sim.issued_tokens(), vec![first, second]);
+    assert_eq!(sim.tokens_issued(), 2);
+}
+
+#[tokio::test]
 async fn reset_fault_closes_the_connection_without_answering() {
     let sim = start(SimulatorConfig::demo()).await;
     let client = client();

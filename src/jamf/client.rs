@@ -1,5 +1,9 @@
 //! The HTTP client for one Jamf Pro server: bearer tokens, retries, paging, limits.
+//!
+//! `docs/jamf-connection.md` describes this behaviour for operators (TLS, proxies,
+//! timeouts, retries, limits); keep the two in step.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -70,6 +74,84 @@ pub struct ClientSettings {
     pub timeout: Duration,
     pub ca_file: Option<PathBuf>,
     pub max_body_bytes: usize,
+    pub proxy: ProxySettings,
+}
+
+/// Which HTTP proxy, if any, requests to Jamf go through.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ProxySettings {
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (or their lower-case
+    /// forms), read once when the client is built. This is what the binary uses.
+    ///
+    /// A Jamf URL on loopback (`localhost`, `127.0.0.0/8`, `::1`) is always reached
+    /// directly, as Go's `net/http` does for Prometheus and its exporters: a proxy on
+    /// another machine could not reach this machine's loopback, and `--demo` serves its
+    /// simulated Jamf Pro there.
+    FromEnv,
+    /// Every request goes through the proxy at `url`, except to hosts that `no_proxy`
+    /// matches (the `NO_PROXY` syntax: comma-separated host names, which also match their
+    /// subdomains, IP addresses, CIDR ranges, or `*`). Loopback gets no special case.
+    Explicit {
+        url: String,
+        no_proxy: Option<String>,
+    },
+    /// No proxy, whatever the environment says.
+    Direct,
+}
+
+impl fmt::Debug for ProxySettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProxySettings::FromEnv => f.write_str("FromEnv"),
+            ProxySettings::Direct => f.write_str("Direct"),
+            // A proxy URL may carry a user name and password.
+            ProxySettings::Explicit { url, no_proxy } => f
+                .debug_struct("Explicit")
+                .field("url", &without_credentials(url))
+                .field("no_proxy", no_proxy)
+                .finish(),
+        }
+    }
+}
+
+/// A URL for display, with any user name and password replaced.
+fn without_credentials(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) => {
+            if !parsed.username().is_empty() || parsed.password().is_some() {
+                // Both setters only fail for URLs that cannot have credentials.
+                let _ = parsed.set_username("redacted");
+                let _ = parsed.set_password(None);
+            }
+            parsed.to_string()
+        }
+        Err(_) => "<unparseable URL>".to_owned(),
+    }
+}
+
+/// True when a `NO_PROXY` list holds `*`. reqwest matches `*` against host names only,
+/// so a Jamf URL with an IP address would still go to the proxy; curl and Go take `*` to
+/// mean every host, and so does this client.
+fn excludes_every_host(no_proxy: Option<&str>) -> bool {
+    no_proxy.is_some_and(|list| list.split(',').any(|entry| entry.trim() == "*"))
+}
+
+/// True when the URL's host is `localhost` (or under `.localhost`) or a loopback address.
+fn is_loopback_url(url: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|parsed| parsed.host_str().map(str::to_ascii_lowercase))
+    else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(address) => address.is_loopback(),
+        Err(_) => {
+            let name = host.trim_end_matches('.');
+            name == "localhost" || name.ends_with(".localhost")
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +163,9 @@ pub enum ClientBuildError {
     },
     #[error("--jamf.ca-file: {path} holds no usable PEM certificate ({detail})")]
     ParseCa { path: String, detail: String },
+    /// The detail never repeats the URL, which may hold a password.
+    #[error("the proxy URL is not usable: {0}")]
+    Proxy(String),
     #[error("cannot build the HTTP client: {0}")]
     Build(String),
 }
@@ -91,6 +176,20 @@ struct BearerToken {
     generation: u64,
 }
 
+struct TokenFailure {
+    attempt: u64,
+    deadline: Instant,
+    error: JamfError,
+}
+
+#[derive(Default)]
+struct TokenSlot {
+    current: Option<BearerToken>,
+    /// The last token request, if it failed: its number, the deadline it ran under,
+    /// and its error.
+    failure: Option<TokenFailure>,
+}
+
 /// Talks to one Jamf Pro server. The only code in the exporter that does Jamf I/O.
 pub struct JamfClient {
     http: reqwest::Client,
@@ -98,13 +197,12 @@ pub struct JamfClient {
     auth: Auth,
     max_body_bytes: usize,
     in_flight: Semaphore,
-    token: Mutex<Option<BearerToken>>,
+    token: Mutex<TokenSlot>,
     generation: AtomicU64,
+    /// Token requests finished (written under the `token` lock; read before taking it).
+    token_attempts: AtomicU64,
     oauth_versioned: AtomicBool,
     authenticated_success: AtomicBool,
-    /// Set when Jamf refused the credentials in this refresh: the other collectors fail
-    /// at once instead of asking again, which could lock a local account.
-    refused: std::sync::Mutex<Option<JamfError>>,
     requests: IntCounterVec,
 }
 
@@ -135,6 +233,34 @@ impl JamfClient {
             // another host; Jamf's API does not redirect, so a 3xx is an error instead.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("jamf_exporter/", env!("CARGO_PKG_VERSION")));
+        let env_no_proxy = || {
+            // reqwest's order: the first of the two that is set wins.
+            std::env::var("NO_PROXY")
+                .or_else(|_| std::env::var("no_proxy"))
+                .ok()
+        };
+        builder = match &settings.proxy {
+            ProxySettings::FromEnv if is_loopback_url(&settings.base_url) => builder.no_proxy(),
+            ProxySettings::FromEnv if excludes_every_host(env_no_proxy().as_deref()) => {
+                builder.no_proxy()
+            }
+            // reqwest reads the environment itself when no proxy is configured.
+            ProxySettings::FromEnv => builder,
+            ProxySettings::Direct => builder.no_proxy(),
+            ProxySettings::Explicit { no_proxy, .. }
+                if excludes_every_host(no_proxy.as_deref()) =>
+            {
+                builder.no_proxy()
+            }
+            ProxySettings::Explicit { url, no_proxy } => {
+                let proxy = reqwest::Proxy::all(url.as_str())
+                    .map_err(|_| {
+                        ClientBuildError::Proxy("expected e.g. http://proxy.example:3128".into())
+                    })?
+                    .no_proxy(no_proxy.as_deref().and_then(reqwest::NoProxy::from_string));
+                builder.proxy(proxy)
+            }
+        };
         if let Some(path) = &settings.ca_file {
             let pem = std::fs::read(path).map_err(|source| ClientBuildError::ReadCa {
                 path: path.display().to_string(),
@@ -165,11 +291,11 @@ impl JamfClient {
             auth: settings.auth,
             max_body_bytes: settings.max_body_bytes,
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
-            token: Mutex::new(None),
+            token: Mutex::new(TokenSlot::default()),
             generation: AtomicU64::new(0),
+            token_attempts: AtomicU64::new(0),
             oauth_versioned: AtomicBool::new(false),
             authenticated_success: AtomicBool::new(false),
-            refused: std::sync::Mutex::new(None),
             requests,
         })
     }
@@ -181,7 +307,6 @@ impl JamfClient {
     /// Starts a refresh: `jamf_up` is about the last refresh only.
     pub fn begin_refresh(&self) {
         self.authenticated_success.store(false, Ordering::SeqCst);
-        *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// True when, since `begin_refresh`, a bearer token was obtained or reused and an
@@ -429,32 +554,41 @@ impl JamfClient {
     /// The current bearer token, obtaining a new one when none is cached or it is close
     /// to expiry. Renewal is serialised: parallel collectors wait for one token request.
     async fn bearer(&self, deadline: Instant) -> Result<(Secret, u64), JamfError> {
+        let attempts_before = self.token_attempts.load(Ordering::SeqCst);
         let mut slot = self.token.lock().await;
-        if let Some(token) = slot.as_ref() {
+        if let Some(token) = slot.current.as_ref() {
             if Instant::now() < token.renew_after {
                 return Ok((token.value.clone(), token.generation));
             }
         }
-        if let Some(error) = self
-            .refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        {
-            return Err(error);
+        // A failed token request is not repeated by the callers that waited for it, nor
+        // later in the same refresh (every collector of a refresh shares its deadline):
+        // refused credentials cost one failed login per refresh, not one per collector,
+        // and Jamf may lock a local account after a few.
+        if let Some(failure) = &slot.failure {
+            if failure.attempt > attempts_before || failure.deadline == deadline {
+                return Err(failure.error.clone());
+            }
         }
-        let (value, lifetime) = match self.obtain_token(deadline).await {
-            Ok(token) => token,
-            Err(error @ JamfError::Auth { .. }) => {
-                *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.clone());
+        let attempt = self.token_attempts.load(Ordering::SeqCst) + 1;
+        let result = self.obtain_token(deadline).await;
+        self.token_attempts.store(attempt, Ordering::SeqCst);
+        let (value, lifetime) = match result {
+            Ok(obtained) => obtained,
+            Err(error) => {
+                slot.failure = Some(TokenFailure {
+                    attempt,
+                    deadline,
+                    error: error.clone(),
+                });
                 return Err(error);
             }
-            Err(error) => return Err(error),
         };
         // Renew well before expiry; lifetimes as short as 60 s are seen in the wild.
         let margin = Duration::from_secs(300).min(lifetime / 3);
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        *slot = Some(BearerToken {
+        slot.failure = None;
+        slot.current = Some(BearerToken {
             value: value.clone(),
             renew_after: Instant::now() + lifetime.saturating_sub(margin),
             generation,
@@ -466,10 +600,11 @@ impl JamfClient {
     async fn forget_token(&self, generation: u64) {
         let mut slot = self.token.lock().await;
         if slot
+            .current
             .as_ref()
             .is_some_and(|token| token.generation == generation)
         {
-            *slot = None;
+            slot.current = None;
         }
     }
 
@@ -698,6 +833,80 @@ mod tests {
             route.template,
             "/api/v1/volume-purchasing-locations/{id}/content"
         );
+    }
+
+    #[test]
+    fn loopback_urls_are_recognised() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "https://localhost",
+            "https://LOCALHOST.:8443",
+            "http://jamf.localhost",
+            "http://[::1]:9000",
+        ] {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in [
+            "https://lakeviewusd.jamfcloud.com",
+            "https://localhost.example.org",
+            "http://10.0.0.1",
+            "http://[::2]",
+            "not a url",
+        ] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn no_proxy_star_is_found_among_other_entries() {
+        assert!(excludes_every_host(Some("*")));
+        assert!(excludes_every_host(Some("example.org, * ,10.0.0.0/8")));
+        assert!(!excludes_every_host(Some("*.example.org")));
+        assert!(!excludes_every_host(Some("")));
+        assert!(!excludes_every_host(None));
+    }
+
+    #[test]
+    fn proxy_credentials_never_print() {
+        let settings = ProxySettings::Explicit {
+            url: "http://ops:hunter2@proxy.lakeview.test:3128".to_owned(),
+            no_proxy: None,
+        };
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("ops"), "{printed}");
+        assert!(printed.contains("proxy.lakeview.test:3128"), "{printed}");
+    }
+
+    #[test]
+    fn an_unusable_proxy_url_is_a_build_error_without_the_url() {
+        let settings = ClientSettings {
+            base_url: "https://lakeviewusd.jamfcloud.com".to_owned(),
+            auth: Auth::ClientCredentials {
+                client_id: "id".to_owned(),
+                client_secret: Secret::new("secret".to_owned()),
+            },
+            timeout: Duration::from_secs(5),
+            ca_file: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            proxy: ProxySettings::Explicit {
+                url: "http://ops:hunter2@[bad".to_owned(),
+                no_proxy: None,
+            },
+        };
+        let requests = IntCounterVec::new(
+            prometheus::Opts::new("requests_total", "requests"),
+            &["endpoint", "code"],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        match JamfClient::new(settings, requests) {
+            Err(error @ ClientBuildError::Proxy(_)) => {
+                assert!(!error.to_string().contains("hunter2"), "{error}")
+            }
+            Err(other) => panic!("unexpected error {other}"),
+            Ok(_) => panic!("an unparseable proxy URL was accepted"),
+        }
     }
 
     #[test]

@@ -6,5 +6,5 @@ pub mod dates;
 pub mod error;
 pub mod model;
 
-pub use client::{ClientBuildError, ClientSettings, JamfClient, Route};
+pub use client::{ClientBuildError, ClientSettings, JamfClient, ProxySettings, Route};
 pub use error::{JamfError, Reason};

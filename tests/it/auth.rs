@@ -130,3 +130,43 @@ async fn refused_credentials_set_up_to_zero() {
     assert!(!page.contains("not-the-secret"));
     setup.stop().await;
 }
+
+/// Regression: after the token endpoint refused the credentials, every collector that had
+/// been waiting for the token asked again, so one refresh sent six failed logins (enough
+/// to lock a local account on a server with a lockout policy).
+#[tokio::test]
+async fn refused_credentials_are_tried_once_per_refresh() {
+    let setup = harness::start_with(SimulatorConfig::demo(), Login::WrongSecret, &[]).await;
+    assert_eq!(setup.simulator.request_count("/api/oauth/token"), 1);
+    setup.refresh().await;
+    assert_eq!(setup.simulator.request_count("/api/oauth/token"), 2);
+    let metrics = setup.metrics().await;
+    for collector in ["vpp", "vpp_content", "ade", "notifications", "version"] {
+        assert_eq!(
+            metrics.value(
+                "jamf_exporter_refresh_errors_total",
+                &[("collector", collector), ("reason", "auth")]
+            ),
+            Some(2.0),
+            "{collector}"
+        );
+    }
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_password_is_tried_once_per_refresh() {
+    let setup = harness::start_with(SimulatorConfig::demo(), Login::WrongPassword, &[]).await;
+    setup.refresh().await;
+    assert_eq!(setup.simulator.request_count("/api/v1/auth/token"), 2);
+    let metrics = setup.metrics().await;
+    assert_eq!(metrics.value("jamf_up", &[]), Some(0.0));
+    assert_eq!(
+        metrics.value(
+            "jamf_exporter_refresh_errors_total",
+            &[("collector", "ade"), ("reason", "auth")]
+        ),
+        Some(2.0)
+    );
+    setup.stop().await;
+}

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use jamf_exporter::config::{self, Config};
+use jamf_exporter::config::{self, Config, Source};
 use jamf_exporter::demo::{Simulator, SimulatorConfig};
 use jamf_exporter::Exporter;
 
@@ -20,6 +20,7 @@ pub enum Login {
     Client,
     User,
     WrongSecret,
+    WrongPassword,
 }
 
 pub async fn start(sim: SimulatorConfig, extra_flags: &[&str]) -> Setup {
@@ -27,6 +28,17 @@ pub async fn start(sim: SimulatorConfig, extra_flags: &[&str]) -> Setup {
 }
 
 pub async fn start_with(sim: SimulatorConfig, login: Login, extra_flags: &[&str]) -> Setup {
+    start_custom(sim, login, extra_flags, |_| {}).await
+}
+
+/// Like `start_with`, with a last word on the validated configuration: for settings that
+/// have no flag (an explicit proxy) or values the flags would refuse.
+pub async fn start_custom(
+    sim: SimulatorConfig,
+    login: Login,
+    extra_flags: &[&str],
+    customize: impl FnOnce(&mut Config),
+) -> Setup {
     let credentials = (
         sim.credentials.client_id.clone(),
         sim.credentials.client_secret.clone(),
@@ -48,22 +60,26 @@ pub async fn start_with(sim: SimulatorConfig, login: Login, extra_flags: &[&str]
     let secret = match login {
         Login::Client => credentials.1.clone(),
         Login::WrongSecret => "not-the-secret".to_owned(),
-        Login::User => String::new(),
+        Login::User => credentials.3.clone(),
+        Login::WrongPassword => "not-the-password".to_owned(),
     };
     match login {
         Login::Client | Login::WrongSecret => {
             args.extend(["--jamf.client-id".into(), credentials.0.clone()])
         }
-        Login::User => args.extend(["--jamf.username".into(), credentials.2.clone()]),
+        Login::User | Login::WrongPassword => {
+            args.extend(["--jamf.username".into(), credentials.2.clone()])
+        }
     }
     args.extend(extra_flags.iter().map(|flag| (*flag).to_owned()));
     let parsed = config::try_parse_from(&args).expect("flags parse");
     let mut env = std::collections::HashMap::new();
     match login {
-        Login::User => env.insert("JAMF_PASSWORD".to_owned(), credentials.3.clone()),
-        _ => env.insert("JAMF_CLIENT_SECRET".to_owned(), secret),
+        Login::User | Login::WrongPassword => env.insert("JAMF_PASSWORD".to_owned(), secret),
+        Login::Client | Login::WrongSecret => env.insert("JAMF_CLIENT_SECRET".to_owned(), secret),
     };
-    let config = Config::from_raw(parsed, &env).expect("valid config");
+    let mut config = Config::from_raw(parsed, &env).expect("valid config");
+    customize(&mut config);
     let exporter = jamf_exporter::start(config).await.expect("exporter starts");
     assert!(
         exporter.wait_for_refreshes(1, LIMIT).await,
@@ -98,6 +114,21 @@ impl Setup {
         Metrics(body)
     }
 
+    /// The process keeps serving while Jamf misbehaves: `/metrics` and `/-/healthy`
+    /// answer 200 within a second.
+    pub async fn assert_responsive(&self) {
+        for path in ["/metrics", "/-/healthy"] {
+            let started = std::time::Instant::now();
+            let (status, _) = self.get(path).await;
+            assert_eq!(status, 200, "{path}");
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "{path} took {:?}",
+                started.elapsed()
+            );
+        }
+    }
+
     pub async fn refresh(&self) {
         assert!(
             self.exporter.refresh_now(LIMIT).await,
@@ -109,6 +140,25 @@ impl Setup {
         self.exporter.stop().await;
         self.simulator.shutdown().await;
     }
+}
+
+/// Points the exporter at `url` instead of the simulator (for `start_custom`).
+pub fn point_at(url: &str) -> impl FnOnce(&mut Config) + '_ {
+    move |config| match &mut config.source {
+        Source::Jamf(target) => target.url = url.to_owned(),
+        Source::Demo => panic!("the harness never starts the demo"),
+    }
+}
+
+/// The sum of `jamf_exporter_refresh_errors_total` for `collector` and `reason`
+/// (-1 when the series is missing).
+pub fn errors(metrics: &Metrics, collector: &str, reason: &str) -> f64 {
+    metrics
+        .value(
+            "jamf_exporter_refresh_errors_total",
+            &[("collector", collector), ("reason", reason)],
+        )
+        .unwrap_or(-1.0)
 }
 
 /// An exposition text with helpers to find samples.

@@ -3,8 +3,14 @@
 
 mod auth;
 mod config_errors;
+mod fault_matrix;
 mod faults;
 mod golden;
 mod happy_path;
 mod harness;
+mod process;
+mod properties;
+mod proxy;
+mod secrets;
+mod tls;
 mod web;
