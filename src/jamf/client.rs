@@ -213,6 +213,7 @@ struct Answer {
     body: Bytes,
 }
 
+#[derive(Debug, Clone, Copy)]
 enum Authn {
     Bearer,
     None,
@@ -391,7 +392,7 @@ impl JamfClient {
         let mut reauthenticated = false;
         loop {
             let answer = self
-                .send_with_retries(Method::GET, route, query, &authn, deadline)
+                .send_with_retries(route, query, authn, deadline)
                 .await?;
             let status = answer.status;
             if status.is_success() {
@@ -417,43 +418,19 @@ impl JamfClient {
         }
     }
 
-    /// Sends a request, retrying 5xx, 408, 429, timeouts and connection errors with
-    /// exponential backoff and jitter while the deadline allows. Returns the final answer
+    /// Sends a GET, retrying it as `with_retries` says. Returns the final answer
     /// whatever its status.
     async fn send_with_retries(
         &self,
-        method: Method,
         route: &Route,
         query: &[(&str, String)],
-        authn: &Authn,
+        authn: Authn,
         deadline: Instant,
     ) -> Result<Answer, JamfError> {
-        let mut attempt = 1;
-        loop {
-            let result = self
-                .send_once(method.clone(), route, query, authn.clone_kind(), deadline)
-                .await;
-            let (retryable, retry_after) = match &result {
-                Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
-                Err(JamfError::Timeout { .. } | JamfError::Connect { .. }) => (true, None),
-                Err(_) => (false, None),
-            };
-            if !retryable || attempt >= MAX_ATTEMPTS {
-                return result;
-            }
-            let delay = retry_after.unwrap_or_else(|| backoff(attempt));
-            if Instant::now() + delay >= deadline {
-                return result;
-            }
-            tracing::debug!(
-                endpoint = route.template,
-                attempt,
-                delay_ms = delay.as_millis() as u64,
-                "retrying a failed Jamf request"
-            );
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-        }
+        with_retries(route, deadline, || {
+            self.send_once(Method::GET, route, query, authn, deadline)
+        })
+        .await
     }
 
     async fn send_once(
@@ -674,35 +651,50 @@ impl JamfClient {
         deadline: Instant,
         add_credentials: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<Answer, JamfError> {
-        let mut attempt = 1;
-        loop {
+        with_retries(route, deadline, || {
             let url = format!("{}{}", self.base_url, route.path);
             let request = add_credentials(self.http.post(url).header("Accept", "application/json"));
-            let result = self.execute(route, request, deadline).await;
-            let (retryable, retry_after) = match &result {
-                Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
-                Err(JamfError::Timeout { .. } | JamfError::Connect { .. }) => (true, None),
-                Err(_) => (false, None),
-            };
-            if !retryable || attempt >= MAX_ATTEMPTS {
-                return result;
-            }
-            let delay = retry_after.unwrap_or_else(|| backoff(attempt));
-            if Instant::now() + delay >= deadline {
-                return result;
-            }
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-        }
+            self.execute(route, request, deadline)
+        })
+        .await
     }
 }
 
-impl Authn {
-    fn clone_kind(&self) -> Authn {
-        match self {
-            Authn::Bearer => Authn::Bearer,
-            Authn::None => Authn::None,
+/// Runs `send` until it gives a final answer. 5xx, 408, 429, timeouts and connection
+/// errors are retried with exponential backoff and jitter (or `Retry-After`), up to
+/// `MAX_ATTEMPTS` and never past the deadline; the last answer or error is returned.
+async fn with_retries<F, Fut>(
+    route: &Route,
+    deadline: Instant,
+    mut send: F,
+) -> Result<Answer, JamfError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Answer, JamfError>>,
+{
+    let mut attempt = 1;
+    loop {
+        let result = send().await;
+        let (retryable, retry_after) = match &result {
+            Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
+            Err(JamfError::Timeout { .. } | JamfError::Connect { .. }) => (true, None),
+            Err(_) => (false, None),
+        };
+        if !retryable || attempt >= MAX_ATTEMPTS {
+            return result;
         }
+        let delay = retry_after.unwrap_or_else(|| backoff(attempt));
+        if Instant::now() + delay >= deadline {
+            return result;
+        }
+        tracing::debug!(
+            endpoint = route.template,
+            attempt,
+            delay_ms = delay.as_millis() as u64,
+            "retrying a failed Jamf request"
+        );
+        tokio::time::sleep(delay).await;
+        attempt += 1;
     }
 }
 
