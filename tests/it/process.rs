@@ -138,6 +138,28 @@ impl Exporter {
     }
 }
 
+impl Exporter {
+    /// Sends a signal (`TERM`, `INT`) with the system's `kill` and waits for the exit.
+    pub async fn signal_and_wait(&mut self, signal: &str) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args([format!("-{signal}"), self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + LIMIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the exporter did not exit after {signal}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
 impl Drop for Exporter {
     fn drop(&mut self) {
         // Only this child, by its own handle.
@@ -152,4 +174,17 @@ pub fn peak_rss_bytes(pid: u32) -> Option<u64> {
     let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+#[tokio::test]
+async fn sigterm_and_sigint_shut_down_gracefully() {
+    for signal in ["TERM", "INT"] {
+        let mut exporter = Exporter::spawn(&["--demo"], &[]).await;
+        exporter.wait_until_ready().await;
+        let status = exporter.signal_and_wait(signal).await;
+        assert!(status.success(), "SIG{signal}: {status}");
+        let log = exporter.stderr();
+        assert!(log.contains("msg=\"shutting down\""), "{log}");
+        assert!(!log.contains("level=error"), "{log}");
+    }
 }
