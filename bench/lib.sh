@@ -65,11 +65,13 @@ start_sim() {
 
 # start_exporter DIR [FLAGS...]: starts the exporter against the current simulator on
 # 127.0.0.1:0 and sets EXPORTER_PID and EXPORTER_URL (from its "listening" log line).
+# EXPORTER_ENV may hold extra NAME=VALUE words for its environment.
 start_exporter() {
 	local dir=$1
 	shift
 	: >"$dir/exporter.log"
-	JAMF_CLIENT_SECRET=$SIM_CLIENT_SECRET "$EXPORTER_BIN" \
+	# shellcheck disable=SC2086
+	env ${EXPORTER_ENV:-} JAMF_CLIENT_SECRET="$SIM_CLIENT_SECRET" "$EXPORTER_BIN" \
 		--jamf.url "$SIM_URL" --jamf.client-id "$SIM_CLIENT_ID" \
 		--web.listen-address 127.0.0.1:0 "$@" >>"$dir/exporter.log" 2>&1 &
 	EXPORTER_PID=$!
@@ -132,14 +134,15 @@ cpu_seconds() {
 }
 
 # metric URL NAME [LABEL_TEXT]: the value of the first sample of NAME whose labels
-# contain LABEL_TEXT (e.g. 'collector="vpp_content"').
+# contain LABEL_TEXT (e.g. 'collector="vpp_content"'). awk reads the whole body, so curl
+# never writes into a closed pipe.
 metric() {
 	curl -fsS "$1/metrics" | awk -v name="$2" -v labels="${3:-}" '
 		$0 !~ /^#/ {
 			series = $1; value = $NF
 			for (i = 2; i < NF; i++) series = series " " $i
 			split(series, parts, "{")
-			if (parts[1] == name && index(series, labels) > 0) { print value; exit }
+			if (!found && parts[1] == name && index(series, labels) > 0) { print value; found = 1 }
 		}'
 }
 
@@ -150,4 +153,22 @@ sim_stat() {
 
 kb_to_mb() {
 	awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'
+}
+
+# cpu_ns PID: CPU time of the threads alive now, in nanoseconds (schedstat), for
+# measuring short stretches precisely.
+cpu_ns() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
+}
+
+# free_port: a loopback TCP port nobody listens on.
+free_port() {
+	local port
+	while :; do
+		port=$((20000 + RANDOM % 40000))
+		if [ -z "$(ss -Htln "sport = :$port")" ]; then
+			echo "$port"
+			return
+		fi
+	done
 }

@@ -29,29 +29,26 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use flate2::{Compress, Compression, Crc, FlushCompress};
-use prometheus::core::{Collector, Desc};
-use prometheus::proto::MetricFamily;
-use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::core::Collector;
+use prometheus::{IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry};
 
 use crate::collectors::CollectorName;
 use crate::jamf::Reason;
 use crate::snapshot::{days_until, Snapshot, SnapshotStore};
 
-/// The exporter's registry, the live counters the Jamf client and poller update, and the
-/// rendering of the current snapshot.
+/// The live counters the Jamf client and poller update, and the rendering of the
+/// current snapshot and of everything else `/metrics` shows.
 pub struct Metrics {
-    /// What lives outside the snapshot: the request and error counters, build info and
-    /// process metrics. Gathered on every scrape.
-    pub registry: Registry,
     pub api_requests: IntCounterVec,
     pub refresh_errors: IntCounterVec,
+    live: Live,
     store: Arc<SnapshotStore>,
     help_suffix: String,
     /// Families that depend only on the snapshot.
     timeless: Mutex<Option<Arc<Part>>>,
     /// Families that also depend on the time (days until expiry), per second.
     dated: Mutex<Option<Arc<Part>>>,
-    /// Recently compressed live pieces: the counters rarely change between scrapes.
+    /// Recently compressed live pieces: they rarely change between scrapes.
     live_deflated: Mutex<Vec<Arc<Deflated>>>,
 }
 
@@ -60,13 +57,13 @@ pub struct Metrics {
 pub struct MetricsError(#[from] prometheus::Error);
 
 impl Metrics {
-    /// Builds an explicit registry (never the global one, so tests stay hermetic).
+    /// Builds the counters and their private registries (never the global registry, so
+    /// tests stay hermetic).
     pub fn new(
         store: Arc<SnapshotStore>,
         enabled: &[CollectorName],
         refresh_interval: std::time::Duration,
     ) -> Result<Metrics, MetricsError> {
-        let registry = Registry::new();
         let api_requests = IntCounterVec::new(
             Opts::new(
                 "jamf_exporter_api_requests_total",
@@ -81,11 +78,21 @@ impl Metrics {
             ),
             &["collector", "reason"],
         )?;
+        let mut error_series = Vec::new();
         for collector in enabled {
             for reason in Reason::ALL {
-                refresh_errors.with_label_values(&[collector.as_str(), reason.as_str()]);
+                let (collector, reason) = (collector.as_str(), reason.as_str());
+                let counter = refresh_errors.with_label_values(&[collector, reason]);
+                let mut line = String::from("jamf_exporter_refresh_errors_total{collector=\"");
+                escape_into(&mut line, collector, true);
+                line.push_str("\",reason=\"");
+                escape_into(&mut line, reason, true);
+                line.push_str("\"} ");
+                error_series.push(((collector, reason), line, counter));
             }
         }
+        // In the order the registry's gather sorts them: by label values.
+        error_series.sort_by(|a, b| a.0.cmp(&b.0));
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "jamf_exporter_build_info",
@@ -100,16 +107,27 @@ impl Metrics {
                 env!("JAMF_EXPORTER_RUSTC").trim_start_matches("rustc "),
             ])
             .set(1);
-        registry.register(Box::new(api_requests.clone()))?;
-        registry.register(Box::new(refresh_errors.clone()))?;
-        registry.register(Box::new(build_info))?;
-        #[cfg(target_os = "linux")]
-        registry.register(Box::new(ProcessMetrics {
-            inner: prometheus::process_collector::ProcessCollector::for_self(),
-            last: Mutex::new(None),
-        }))?;
+        let requests = Registry::new();
+        requests.register(Box::new(api_requests.clone()))?;
+        let errors = Registry::new();
+        errors.register(Box::new(refresh_errors.clone()))?;
+        let build_info = prometheus::TextEncoder::new().encode_to_string(&build_info.collect())?;
         Ok(Metrics {
-            registry,
+            live: Live {
+                requests,
+                errors,
+                error_series: error_series
+                    .into_iter()
+                    .map(|(_, line, counter)| (line, counter))
+                    .collect(),
+                errors_checked: Mutex::new(None),
+                build_info,
+                #[cfg(target_os = "linux")]
+                process: ProcessText {
+                    collector: prometheus::process_collector::ProcessCollector::for_self(),
+                    last: Mutex::new(None),
+                },
+            },
             api_requests,
             refresh_errors,
             store,
@@ -123,7 +141,7 @@ impl Metrics {
         })
     }
 
-    /// The text exposition of the current snapshot and everything registered.
+    /// The text exposition of the current snapshot and everything else.
     pub fn encode(&self) -> Result<String, prometheus::Error> {
         Ok(self.exposition()?.text_string())
     }
@@ -137,20 +155,25 @@ impl Metrics {
         let snapshot = self.store.load();
         let timeless = cached_part(&self.timeless, &snapshot, &self.help_suffix, None);
         let dated = cached_part(&self.dated, &snapshot, &self.help_suffix, Some(now));
+        let own = self.live.own_families()?;
+        #[cfg(target_os = "linux")]
+        let process = self.live.process.families(now.timestamp())?;
+        #[cfg(not(target_os = "linux"))]
+        let process: NamedTexts = Arc::default();
 
-        // Every family and where its text is, sorted by name as the registry's
-        // gather sorts them. The sort is stable and names are unique.
-        let live = self.registry.gather();
-        let mut entries: Vec<(&str, Entry)> = Vec::with_capacity(SPECS.len() + live.len());
+        // Every family and where its text is, sorted by name as the registry's gather
+        // sorts them. The sort is stable and names are unique.
+        let mut entries: Vec<(&str, Entry)> = Vec::with_capacity(SPECS.len() + 16);
         for part in [&timeless, &dated] {
             for (name, range) in &part.families {
                 entries.push((name, Entry::Part(part.clone(), range.clone())));
             }
         }
-        for family in &live {
-            let mut text = String::new();
-            prometheus::TextEncoder::new().encode_utf8(std::slice::from_ref(family), &mut text)?;
-            entries.push((family.name(), Entry::Live(text)));
+        for (name, text) in own {
+            entries.push((name, Entry::Live(text)));
+        }
+        for (name, text) in process.iter() {
+            entries.push((name, Entry::Live(text.clone())));
         }
         entries.sort_by(|a, b| a.0.cmp(b.0));
 
@@ -176,14 +199,15 @@ impl Metrics {
     /// A live piece compressed, reusing a recent identical one. Short pieces are stored
     /// rather than compressed: that costs a few bytes and saves setting up a compressor.
     fn deflate_live(&self, text: &str) -> std::io::Result<Arc<Deflated>> {
-        if text.len() < STORE_BELOW {
-            return Ok(Arc::new(Deflated::stored(text.as_bytes())));
-        }
         let mut recent = lock(&self.live_deflated);
         if let Some(found) = recent.iter().find(|d| d.source == text.as_bytes()) {
             return Ok(found.clone());
         }
-        let deflated = Arc::new(Deflated::compressed(Bytes::from(text.to_owned()))?);
+        let deflated = Arc::new(if text.len() < STORE_BELOW {
+            Deflated::stored(text.as_bytes())
+        } else {
+            Deflated::compressed(Bytes::from(text.to_owned()))?
+        });
         if recent.len() >= LIVE_DEFLATED_KEPT {
             recent.remove(0);
         }
@@ -192,31 +216,114 @@ impl Metrics {
     }
 }
 
-/// The prometheus crate's process metrics, read at most once per wall-clock second:
-/// reading `/proc` costs more than the rest of a scrape served from cache.
+/// The families that are not rendered from the snapshot, read fresh for every scrape
+/// except the process metrics.
+struct Live {
+    /// Holds `api_requests` alone. Its series appear as Jamf answers, so it is gathered
+    /// (and sorted) on every scrape.
+    requests: Registry,
+    /// Holds `refresh_errors` alone, to check `error_series` and as its fallback.
+    errors: Registry,
+    /// Every `refresh_errors` series the poller counts (each enabled collector and
+    /// reason, created up front): its sample line up to the value, and its counter.
+    error_series: Vec<(String, IntCounter)>,
+    /// The second `error_series` was last checked in, and whether it still listed every
+    /// series then.
+    errors_checked: Mutex<Option<(i64, bool)>>,
+    build_info: String,
+    #[cfg(target_os = "linux")]
+    process: ProcessText,
+}
+
+impl Live {
+    /// The exporter's own families: request and error counters, build info.
+    fn own_families(&self) -> Result<Vec<(&'static str, String)>, prometheus::Error> {
+        let mut families = Vec::with_capacity(3);
+        let mut requests = String::new();
+        // Gather leaves out a family with no series; the encoder would refuse it.
+        prometheus::TextEncoder::new().encode_utf8(&self.requests.gather(), &mut requests)?;
+        if !requests.is_empty() {
+            families.push(("jamf_exporter_api_requests_total", requests));
+        }
+        families.push(("jamf_exporter_build_info", self.build_info.clone()));
+        let mut errors = String::new();
+        if self.error_series_complete() {
+            if !self.error_series.is_empty() {
+                errors.push_str(
+                    "# HELP jamf_exporter_refresh_errors_total Failed collector refreshes, by collector and the first failing reason.\n\
+                     # TYPE jamf_exporter_refresh_errors_total counter\n",
+                );
+            }
+            for (line, counter) in &self.error_series {
+                errors.push_str(line);
+                // As the encoder writes a counter: the value as an f64.
+                let _ = writeln!(errors, "{}", counter.get() as f64);
+            }
+        } else {
+            prometheus::TextEncoder::new().encode_utf8(&self.errors.gather(), &mut errors)?;
+        }
+        if !errors.is_empty() {
+            families.push(("jamf_exporter_refresh_errors_total", errors));
+        }
+        Ok(families)
+    }
+
+    /// Whether `error_series` lists every `refresh_errors` series, checked at most once
+    /// per second. Only a change elsewhere could add one; if it ever happens, the counter
+    /// is gathered in full instead.
+    fn error_series_complete(&self) -> bool {
+        let second = Utc::now().timestamp();
+        let mut checked = lock(&self.errors_checked);
+        match *checked {
+            Some((at, complete)) if at == second => complete,
+            _ => {
+                let n_series: usize = self
+                    .errors
+                    .gather()
+                    .iter()
+                    .map(|family| family.get_metric().len())
+                    .sum();
+                let complete = n_series == self.error_series.len();
+                *checked = Some((second, complete));
+                complete
+            }
+        }
+    }
+}
+
+/// Families as (name, text), in the order they were read.
+type NamedTexts = Arc<Vec<(String, String)>>;
+
+/// The prometheus crate's process metrics as text, read at most once per wall-clock
+/// second: reading `/proc` costs more than the rest of a scrape served from cache.
 #[cfg(target_os = "linux")]
-struct ProcessMetrics {
-    inner: prometheus::process_collector::ProcessCollector,
-    last: Mutex<Option<(i64, Vec<MetricFamily>)>>,
+struct ProcessText {
+    collector: prometheus::process_collector::ProcessCollector,
+    /// The second it was read in, and each family's name and text.
+    last: Mutex<Option<(i64, NamedTexts)>>,
 }
 
 #[cfg(target_os = "linux")]
-impl Collector for ProcessMetrics {
-    fn desc(&self) -> Vec<&Desc> {
-        self.inner.desc()
-    }
-
-    fn collect(&self) -> Vec<MetricFamily> {
-        let second = Utc::now().timestamp();
+impl ProcessText {
+    fn families(&self, second: i64) -> Result<NamedTexts, prometheus::Error> {
         let mut last = lock(&self.last);
-        match last.as_ref() {
-            Some((at, families)) if *at == second => families.clone(),
-            _ => {
-                let families = self.inner.collect();
-                *last = Some((second, families.clone()));
-                families
+        if let Some((at, families)) = last.as_ref() {
+            if *at == second {
+                return Ok(families.clone());
             }
         }
+        let mut families = Vec::new();
+        for family in self.collector.collect() {
+            if family.get_metric().is_empty() {
+                continue;
+            }
+            let mut text = String::new();
+            prometheus::TextEncoder::new().encode_utf8(std::slice::from_ref(&family), &mut text)?;
+            families.push((family.name().to_owned(), text));
+        }
+        let families = Arc::new(families);
+        *last = Some((second, families.clone()));
+        Ok(families)
     }
 }
 
@@ -247,9 +354,14 @@ fn cached_part(
             return part.clone();
         }
     }
+    // Let go of the old text before writing the new one, which is likely as long: only
+    // scrapes still sending it keep it alive.
+    let size_hint = slot.take().map_or(0, |old| old.text.len());
     let (text, families) = match now {
-        None => render(snapshot, Utc::now(), help_suffix, |spec| !spec.dated()),
-        Some(now) => render(snapshot, now, help_suffix, Spec::dated),
+        None => render(snapshot, Utc::now(), help_suffix, size_hint, |spec| {
+            !spec.dated()
+        }),
+        Some(now) => render(snapshot, now, help_suffix, size_hint, Spec::dated),
     };
     let part = Arc::new(Part {
         snapshot: Arc::downgrade(snapshot),
@@ -367,7 +479,8 @@ impl Deflated {
     /// sync flush.
     fn compressed(source: Bytes) -> std::io::Result<Deflated> {
         let mut compress = Compress::new(Compression::fast(), false);
-        let mut data: Vec<u8> = Vec::with_capacity(source.len() / 4 + 64);
+        // The exposition usually shrinks ten to fifteen times.
+        let mut data: Vec<u8> = Vec::with_capacity(source.len() / 8 + 64);
         let mut input: &[u8] = &source;
         loop {
             if data.capacity() - data.len() < 64 {
@@ -383,6 +496,8 @@ impl Deflated {
                 break;
             }
         }
+        // Kept for as long as the snapshot: give back the spare room.
+        data.shrink_to_fit();
         Ok(Deflated {
             crc: crc_of(&source),
             source,
@@ -486,58 +601,74 @@ struct Sample<'a> {
     /// In the order of `Spec::labels`; unused ones are empty.
     labels: [&'a str; MAX_LABELS],
     value: f64,
+    /// Its place in the snapshot walk, which breaks ties when sorting.
+    position: usize,
 }
 
-/// Samples per metric, in `SPECS` order, of the families selected.
-struct Families<'a> {
-    samples: Vec<Vec<Sample<'a>>>,
-    selected: Vec<bool>,
+/// How many samples each metric has, in `SPECS` order.
+struct Counts(Vec<usize>);
+
+impl<'a> Sink<'a> for Counts {
+    fn push(&mut self, name: &'static str, _: &[&'a str], _: f64) {
+        if let Some(index) = SPECS.iter().position(|spec| spec.name == name) {
+            self.0[index] += 1;
+        }
+    }
 }
 
-impl<'a> Sink<'a> for Families<'a> {
+/// The samples of one metric.
+struct Family<'a> {
+    name: &'static str,
+    samples: Vec<Sample<'a>>,
+}
+
+impl<'a> Sink<'a> for Family<'a> {
     fn push(&mut self, name: &'static str, labels: &[&'a str], value: f64) {
-        let Some(index) = SPECS.iter().position(|spec| spec.name == name) else {
-            return;
-        };
-        if !self.selected[index] {
+        if name != self.name {
             return;
         }
         let mut sample = Sample {
             labels: [""; MAX_LABELS],
             value,
+            position: self.samples.len(),
         };
         for (slot, label) in sample.labels.iter_mut().zip(labels) {
             *slot = label;
         }
-        self.samples[index].push(sample);
+        self.samples.push(sample);
     }
 }
 
 /// Renders the families of `snapshot` that `select` picks, in name order, in the
 /// Prometheus text format. Returns the text and each family's name and bytes in it.
-/// Pure: `now` is passed in.
+/// `size_hint` is the length the text is expected to have. Pure: `now` is passed in.
 fn render(
     snapshot: &Snapshot,
     now: DateTime<Utc>,
     help_suffix: &str,
+    size_hint: usize,
     select: impl Fn(&Spec) -> bool,
 ) -> (String, Vec<(&'static str, Range<usize>)>) {
-    let mut families = Families {
-        samples: SPECS.iter().map(|_| Vec::new()).collect(),
-        selected: SPECS.iter().map(&select).collect(),
-    };
-    visit(snapshot, now, &mut families);
-    let mut order: Vec<usize> = (0..SPECS.len()).collect();
+    let mut counts = Counts(vec![0; SPECS.len()]);
+    visit(snapshot, now, &mut counts);
+    let mut order: Vec<usize> = (0..SPECS.len())
+        .filter(|index| counts.0[*index] > 0 && select(&SPECS[*index]))
+        .collect();
     order.sort_by_key(|index| SPECS[*index].name);
-    let mut text = String::new();
+    // Room for a little growth, so a text as long as last time is written without
+    // doubling its buffer.
+    let mut text = String::with_capacity(size_hint + size_hint / 32);
     let mut ranges = Vec::new();
     for index in order {
-        let samples = &mut families.samples[index];
-        if samples.is_empty() {
-            continue;
-        }
+        // One family at a time, so only its samples are held: walking the snapshot
+        // again is cheaper than holding every sample of a large one at once.
+        let mut family = Family {
+            name: SPECS[index].name,
+            samples: Vec::with_capacity(counts.0[index]),
+        };
+        visit(snapshot, now, &mut family);
         let start = text.len();
-        write_family(&mut text, &SPECS[index], help_suffix, samples);
+        write_family(&mut text, &SPECS[index], help_suffix, &mut family.samples);
         ranges.push((SPECS[index].name, start..text.len()));
     }
     (text, ranges)
@@ -547,8 +678,13 @@ fn render(
 /// registry's gather has sorted it.
 fn write_family(out: &mut String, spec: &Spec, help_suffix: &str, samples: &mut [Sample<'_>]) {
     let n_labels = spec.labels.len().min(MAX_LABELS);
-    // By label values in label order, as gather sorts; the sort is stable.
-    samples.sort_by(|a, b| a.labels[..n_labels].cmp(&b.labels[..n_labels]));
+    // By label values in label order, as gather sorts. Gather's sort is stable; ties
+    // broken by position give the same order without the buffer a stable sort needs.
+    samples.sort_unstable_by(|a, b| {
+        a.labels[..n_labels]
+            .cmp(&b.labels[..n_labels])
+            .then(a.position.cmp(&b.position))
+    });
     out.push_str("# HELP ");
     out.push_str(spec.name);
     out.push(' ');
@@ -745,7 +881,8 @@ mod tests {
     use std::time::Duration;
 
     use chrono::TimeZone;
-    use prometheus::proto::{Gauge, LabelPair, Metric, MetricType};
+    use prometheus::core::Desc;
+    use prometheus::proto::{Gauge, LabelPair, Metric, MetricFamily, MetricType};
 
     use super::*;
     use crate::snapshot::{
@@ -858,7 +995,7 @@ mod tests {
     }
 
     fn render_all(snapshot: &Snapshot, now: DateTime<Utc>) -> String {
-        render(snapshot, now, SUFFIX, |_| true).0
+        render(snapshot, now, SUFFIX, 0, |_| true).0
     }
 
     fn status(name: CollectorName, success: bool) -> CollectorStatus {
@@ -1144,9 +1281,59 @@ mod tests {
             .collect()
     }
 
+    /// What the exporter served when one registry held the snapshot collector beside
+    /// the counters, build info and process metrics: every family sorted by name.
+    fn registry_rendering(metrics: &Metrics, snapshot: &Snapshot) -> String {
+        let registry = Registry::new();
+        let build_info = IntGaugeVec::new(
+            Opts::new(
+                "jamf_exporter_build_info",
+                "Build information of jamf_exporter; always 1.",
+            ),
+            &["version", "revision", "rustversion"],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        build_info
+            .with_label_values(&[
+                env!("CARGO_PKG_VERSION"),
+                env!("JAMF_EXPORTER_REVISION"),
+                env!("JAMF_EXPORTER_RUSTC").trim_start_matches("rustc "),
+            ])
+            .set(1);
+        for collector in [
+            Box::new(metrics.api_requests.clone()) as Box<dyn Collector>,
+            Box::new(metrics.refresh_errors.clone()),
+            Box::new(build_info),
+        ] {
+            registry
+                .register(collector)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut by_name: BTreeMap<String, MetricFamily> = BTreeMap::new();
+        for family in reference_families(snapshot, now())
+            .into_iter()
+            .chain(registry.gather())
+        {
+            by_name.insert(family.name().to_owned(), family);
+        }
+        encode(&by_name.into_values().collect::<Vec<_>>())
+    }
+
     #[test]
     fn the_exposition_is_what_the_registry_would_have_gathered() {
         let (_, metrics) = metrics_for(tricky_snapshot());
+        let scrape = || {
+            metrics
+                .exposition_at(now())
+                .unwrap_or_else(|e| panic!("{e}"))
+                .text_string()
+        };
+        let before = scrape();
+        assert_eq!(
+            without_process_metrics(&before),
+            registry_rendering(&metrics, &tricky_snapshot())
+        );
+        assert!(!before.contains("jamf_exporter_api_requests_total"));
         metrics
             .api_requests
             .with_label_values(&["/api/v1/{id}", "200"])
@@ -1155,29 +1342,49 @@ mod tests {
             .refresh_errors
             .with_label_values(&["vpp", "timeout"])
             .inc();
-        let actual = metrics
+        let after = scrape();
+        assert_eq!(
+            without_process_metrics(&after),
+            registry_rendering(&metrics, &tricky_snapshot())
+        );
+        assert!(after.contains(
+            "jamf_exporter_api_requests_total{code=\"200\",endpoint=\"/api/v1/{id}\"} 3\n"
+        ));
+        assert!(after.contains(
+            "jamf_exporter_refresh_errors_total{collector=\"vpp\",reason=\"timeout\"} 1\n"
+        ));
+        #[cfg(target_os = "linux")]
+        assert!(after.contains("\nprocess_open_fds "));
+    }
+
+    #[test]
+    fn an_error_series_nobody_created_up_front_is_still_shown() {
+        let store = Arc::new(SnapshotStore::new(Snapshot::default()));
+        let metrics = Metrics::new(store, &[CollectorName::Vpp], Duration::from_secs(300))
+            .unwrap_or_else(|e| panic!("{e}"));
+        metrics
+            .refresh_errors
+            .with_label_values(&["ade", "auth"])
+            .inc();
+        let text = metrics
             .exposition_at(now())
             .unwrap_or_else(|e| panic!("{e}"))
             .text_string();
-        // What a registry holding the old snapshot collector beside the live metrics
-        // produced: every family sorted by name.
-        let mut by_name: BTreeMap<String, MetricFamily> = BTreeMap::new();
-        for family in reference_families(&tricky_snapshot(), now())
-            .into_iter()
-            .chain(metrics.registry.gather())
-        {
-            by_name.insert(family.name().to_owned(), family);
-        }
-        let expected = encode(&by_name.into_values().collect::<Vec<_>>());
         assert_eq!(
-            without_process_metrics(&actual),
-            without_process_metrics(&expected)
+            without_process_metrics(&text),
+            registry_rendering(&metrics, &Snapshot::default())
         );
-        assert!(actual.contains(
-            "jamf_exporter_api_requests_total{code=\"200\",endpoint=\"/api/v1/{id}\"} 3\n"
-        ));
-        #[cfg(target_os = "linux")]
-        assert!(actual.contains("\nprocess_open_fds "));
+        assert!(text.contains("{collector=\"ade\",reason=\"auth\"} 1\n"));
+    }
+
+    #[test]
+    fn no_enabled_collector_means_no_error_family() {
+        let store = Arc::new(SnapshotStore::new(Snapshot::default()));
+        let metrics =
+            Metrics::new(store, &[], Duration::from_secs(300)).unwrap_or_else(|e| panic!("{e}"));
+        let text = metrics.encode().unwrap_or_else(|e| panic!("{e}"));
+        assert!(!text.contains("jamf_exporter_refresh_errors_total"));
+        assert!(text.contains("jamf_exporter_build_info{"));
     }
 
     fn gunzip(chunks: &[Bytes]) -> String {
