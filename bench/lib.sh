@@ -161,12 +161,14 @@ cpu_ns() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'
 }
 
-# free_port: a loopback TCP port nobody listens on.
+# free_port: a TCP port no socket uses, below the kernel's range for outgoing
+# connections so none can take it meanwhile.
 free_port() {
-	local port
+	local low port
+	low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
 	while :; do
-		port=$((20000 + RANDOM % 40000))
-		if [ -z "$(ss -Htln "sport = :$port")" ]; then
+		port=$((10000 + RANDOM % (low - 10000)))
+		if [ -z "$(ss -Htan "sport = :$port")" ]; then
 			echo "$port"
 			return
 		fi

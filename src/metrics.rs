@@ -1,5 +1,5 @@
-//! Metric names and help, the registry, and the rendering of the current snapshot on
-//! every scrape.
+//! Metric names and help, the exporter's own counters, and the rendering of the
+//! current snapshot on every scrape.
 //!
 //! Jamf data is never held in labelled gauges that are updated in place: each scrape
 //! renders the one current `Snapshot`, so series of deleted objects vanish with the next
@@ -7,20 +7,19 @@
 //!
 //! # Rendering and its caches
 //! A scrape's exposition is the families rendered from the snapshot merged, in name
-//! order, with the families of `Metrics::registry` (the live request and error counters,
-//! build info and process metrics), which are gathered fresh on every scrape. The
+//! order, with the exporter's own: the request and error counters, read on every scrape,
+//! build info, and the process metrics, read from `/proc` at most once per second. The
 //! snapshot families are written as text directly, in exactly the format of the
-//! prometheus crate's `TextEncoder` (a test holds the two byte for byte), and the text is
-//! reused while it cannot change:
+//! prometheus crate's `TextEncoder` after a registry's gather (tests hold the two byte for
+//! byte), and the text is reused while it cannot change:
 //! - families that depend only on the snapshot are rendered once per snapshot;
 //! - the two `*_days_until_expiry` families also depend on the time, and are rendered
 //!   once per snapshot and wall-clock second, so a value may be up to one second old
 //!   (about 1e-5 days).
 //!
 //! Every scrape still uses exactly one snapshot. For gzip, each reused piece of text is
-//! compressed once into a raw deflate stream ended by a sync flush; a scrape joins those
-//! pieces and the freshly gathered ones into one gzip member, so it only compresses what
-//! is new.
+//! compressed once into raw deflate blocks ended by a sync flush; a scrape joins those
+//! pieces and the fresh ones into one gzip member, so it only compresses what is new.
 
 use std::fmt::Write as _;
 use std::ops::Range;
