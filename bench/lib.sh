@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for bench/run.sh and bench/soak.sh; sourced, not run.
 #
 # Everything listens on 127.0.0.1 with ports chosen by the kernel. Every process started
@@ -84,6 +85,7 @@ start_exporter() {
 		sleep 0.1
 	done
 	[ -n "$address" ] || { echo "bench: the exporter never logged its address" >&2; exit 1; }
+	# shellcheck disable=SC2034 # read by the scripts that source this file
 	EXPORTER_URL="http://$address"
 }
 

@@ -81,17 +81,19 @@ wrk_errors() {
 
 http_bench() {
 	local dir=$BENCH_OUT/http locations=1000
-	mkdir -p "$dir/nginx/www" "$dir/nginx/tmp"
+	mkdir -p "$dir/nginx/tmp"
 	echo "== /metrics throughput: $locations locations, exporter against nginx"
 	start_sim "$dir" "$locations" 0 0
 	start_exporter "$dir" --refresh.interval 1h
 	wait_ready "$EXPORTER_URL"
-	local www=$dir/nginx/www
+	# Started as root, nginx's workers run as nobody: serve from a directory anyone can
+	# reach, whatever the permissions above BENCH_OUT.
+	local www
+	www=$(mktemp -d "${TMPDIR:-/tmp}/jamf-bench-www.XXXXXX")
+	chmod 755 "$www"
 	curl -fsS -o "$www/metrics" "$EXPORTER_URL/metrics"
 	curl -fsS -H 'Accept-Encoding: gzip' -o "$www/metrics.gz" "$EXPORTER_URL/metrics"
-	# nginx's workers may run as another user.
-	chmod -R a+rX "$dir/nginx"
-	chmod a+x "$BENCH_OUT" "$dir"
+	chmod 644 "$www/metrics" "$www/metrics.gz"
 	local port
 	port=$(free_port)
 	cat >"$dir/nginx/nginx.conf" <<-CONF
@@ -161,6 +163,8 @@ http_bench() {
 	stop_pid "$nginx_pid"
 	stop_pid "$EXPORTER_PID"
 	stop_pid "$SIM_PID"
+	cp "$www/metrics" "$www/metrics.gz" "$dir/"
+	rm -rf "$www"
 }
 
 # --- 2. Memory and CPU ---------------------------------------------------------------------
@@ -191,8 +195,8 @@ mem_bench() {
 
 	# Then cycles of: a refresh, the first gzip scrape after it (which renders the new
 	# snapshot), and a second one in the same second (which reuses it).
-	local cold=0 warm=0 body=0 i r samples=()
-	for i in $(seq 1 $cycles); do
+	local cold=0 warm=0 body=0 r samples=()
+	for _ in $(seq 1 $cycles); do
 		r=$(refreshes "$dir")
 		wait_refreshes "$dir" $((r + 1))
 		sleep 0.1
