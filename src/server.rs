@@ -388,6 +388,21 @@ mod tests {
         map
     }
 
+    #[tokio::test]
+    async fn a_chunked_body_sends_every_chunk_and_its_length() {
+        use http_body_util::BodyExt;
+        use hyper::body::Body as _;
+        let body = Body::from_chunks(vec![
+            Bytes::from_static(b"ab"),
+            Bytes::new(),
+            Bytes::from_static(b"cde"),
+        ]);
+        assert_eq!(body.size_hint().exact(), Some(5));
+        let sent = body.collect().await.map(|collected| collected.to_bytes());
+        assert_eq!(sent.ok(), Some(Bytes::from_static(b"abcde")));
+        assert!(Body::from_chunks(Vec::new()).is_end_stream());
+    }
+
     #[test]
     fn gzip_is_used_when_the_client_allows_it() {
         assert!(accepts_gzip(&headers("gzip")));
