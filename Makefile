@@ -5,7 +5,7 @@ CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PROMTOOL ?= promtool
 
-.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e golden run-demo
+.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e golden run-demo bench soak
 
 test: deps fmt clippy unit doc deny rules metrics-lint e2e
 	@echo "make test: all checks passed"
@@ -60,3 +60,14 @@ golden:
 
 run-demo:
 	$(CARGO) run --release -- --demo
+
+# Benchmarks and the soak (docs/benchmarks.md); not part of `make test`. They need wrk,
+# nginx, curl and jq (Debian: apt-get install wrk nginx-light curl jq).
+bench:
+	$(CARGO) build --release --features bench
+	bash bench/run.sh
+
+# SOAK_SECONDS (default 3600), SOAK_DIR, SOAK_RATE: see bench/soak.sh.
+soak:
+	$(CARGO) build --release --features bench
+	bash bench/soak.sh

@@ -2,16 +2,17 @@
 //!
 //! Nothing here talks to Jamf: every answer is rendered from the current snapshot.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::io::Write;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::Full;
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -56,7 +57,51 @@ impl WebSource {
     }
 }
 
-type Body = Full<Bytes>;
+/// A response body sent as a series of chunks, with its exact length known up front
+/// (so it goes out with `Content-Length`). The exposition is mostly text shared between
+/// scrapes; sending its pieces as they are avoids copying them into one buffer.
+pub struct Body {
+    chunks: VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl Body {
+    pub fn from_chunks(chunks: Vec<Bytes>) -> Body {
+        let chunks: VecDeque<Bytes> = chunks.into_iter().filter(|c| !c.is_empty()).collect();
+        let remaining = chunks.iter().map(|c| c.len() as u64).sum();
+        Body { chunks, remaining }
+    }
+}
+
+impl From<Bytes> for Body {
+    fn from(bytes: Bytes) -> Body {
+        Body::from_chunks(vec![bytes])
+    }
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let chunk = self.chunks.pop_front();
+        if let Some(chunk) = &chunk {
+            self.remaining -= chunk.len() as u64;
+        }
+        Poll::Ready(chunk.map(|chunk| Ok(Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
 
 /// Binds every listen address before anything is served, so a bad address is a
 /// start-up error.
@@ -250,8 +295,8 @@ pub fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
 }
 
 fn metrics(state: &AppState, headers: &http::HeaderMap) -> Response<Body> {
-    let exposition = match state.metrics.encode() {
-        Ok(text) => text,
+    let exposition = match state.metrics.exposition() {
+        Ok(exposition) => exposition,
         Err(error) => {
             tracing::error!(error = %error, "cannot encode metrics");
             return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot encode metrics\n");
@@ -261,22 +306,21 @@ fn metrics(state: &AppState, headers: &http::HeaderMap) -> Response<Body> {
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)
         .header(header::VARY, "Accept-Encoding");
-    let body = if accepts_gzip(headers) {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        match encoder
-            .write_all(exposition.as_bytes())
-            .and_then(|()| encoder.finish())
-        {
+    let chunks = if accepts_gzip(headers) {
+        match exposition.gzip() {
             Ok(compressed) => {
                 builder = builder.header(header::CONTENT_ENCODING, "gzip");
-                Bytes::from(compressed)
+                compressed
             }
-            Err(_) => Bytes::from(exposition),
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot compress metrics; sending them uncompressed");
+                exposition.text()
+            }
         }
     } else {
-        Bytes::from(exposition)
+        exposition.text()
     };
-    builder.body(Full::new(body)).unwrap_or_else(|_| {
+    builder.body(Body::from_chunks(chunks)).unwrap_or_else(|_| {
         text(
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot build the response\n",
@@ -303,7 +347,7 @@ pub fn accepts_gzip(headers: &http::HeaderMap) -> bool {
 }
 
 fn text(status: StatusCode, body: &'static str) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    let mut response = Response::new(Body::from(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -313,7 +357,7 @@ fn text(status: StatusCode, body: &'static str) -> Response<Body> {
 }
 
 fn html(page: String) -> Response<Body> {
-    let mut response = Response::new(Full::new(Bytes::from(page)));
+    let mut response = Response::new(Body::from(Bytes::from(page)));
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -381,6 +425,21 @@ mod tests {
             StatusCode::SERVICE_UNAVAILABLE
         );
         assert_eq!(handle(&fresh, get("/-/healthy")).status(), StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn a_chunked_body_sends_every_chunk_and_its_length() {
+        use http_body_util::BodyExt;
+        use hyper::body::Body as _;
+        let body = Body::from_chunks(vec![
+            Bytes::from_static(b"ab"),
+            Bytes::new(),
+            Bytes::from_static(b"cde"),
+        ]);
+        assert_eq!(body.size_hint().exact(), Some(5));
+        let sent = body.collect().await.map(|collected| collected.to_bytes());
+        assert_eq!(sent.ok(), Some(Bytes::from_static(b"abcde")));
+        assert!(Body::from_chunks(Vec::new()).is_end_stream());
     }
 
     #[test]

@@ -524,8 +524,7 @@ proptest! {
             vpp: Some(vec![location]),
             ..Snapshot::default()
         };
-        let families = jamf_exporter::metrics::render(&snapshot, Utc::now(), "");
-        let text = prometheus::TextEncoder::new().encode_to_string(&families).unwrap();
+        let text = jamf_exporter::metrics::render_text(&snapshot, Utc::now());
         let expected: BTreeMap<String, String> = [
             "location_id",
             "location",
