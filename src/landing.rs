@@ -178,7 +178,7 @@ pub fn render(snapshot: &Snapshot, telemetry_path: &str, now: DateTime<Utc>) -> 
                 "<table><thead><tr><th>Instance</th><th>MDM server</th><th>Token expires</th><th>Days left</th>\
 <th>Latest sync</th><th>Sync state</th></tr></thead><tbody>",
             );
-            for instance in instances {
+            for instance in instances.iter() {
                 let left = instance.token_expiry.map(|expiry| days_until(expiry, now));
                 let state = match instance.last_sync_success {
                     Some(true) => "<span class=\"good\">successful</span>",
@@ -207,7 +207,7 @@ pub fn render(snapshot: &Snapshot, telemetry_path: &str, now: DateTime<Utc>) -> 
             page.push_str("<p class=\"meta\">None.</p>");
         } else {
             page.push_str("<ul>");
-            for (kind, active) in notifications {
+            for (kind, active) in notifications.iter() {
                 let _ = write!(page, "<li><code>{}</code> × {active}</li>", escape(kind));
             }
             page.push_str("</ul>");
@@ -269,19 +269,22 @@ mod tests {
         let now = Utc::now();
         let snapshot = Snapshot {
             refreshes: 1,
-            vpp: Some(vec![VppLocation {
-                id: "1".into(),
-                name: "<script>alert(1)</script>".into(),
-                asm_location: "St. Mary's".into(),
-                organization: String::new(),
-                country_code: String::new(),
-                site_id: String::new(),
-                token_expiry: Some(now + chrono::Duration::days(3)),
-                licenses_purchased: Some(10.0),
-                licenses_used: Some(4.0),
-                last_sync: None,
-                client_context_mismatch: Some(false),
-            }]),
+            vpp: Some(
+                vec![VppLocation {
+                    id: "1".into(),
+                    name: "<script>alert(1)</script>".into(),
+                    asm_location: "St. Mary's".into(),
+                    organization: String::new(),
+                    country_code: String::new(),
+                    site_id: String::new(),
+                    token_expiry: Some(now + chrono::Duration::days(3)),
+                    licenses_purchased: Some(10.0),
+                    licenses_used: Some(4.0),
+                    last_sync: None,
+                    client_context_mismatch: Some(false),
+                }]
+                .into(),
+            ),
             ..Snapshot::default()
         };
         let page = render(&snapshot, "/metrics", now);

@@ -750,7 +750,7 @@ fn bool_value(value: bool) -> f64 {
 
 /// Hands every sample of one snapshot to `out`. Pure: `now` is passed in.
 fn visit<'a>(snapshot: &'a Snapshot, now: DateTime<Utc>, out: &mut impl Sink<'a>) {
-    for location in snapshot.vpp.iter().flatten() {
+    for location in snapshot.vpp.as_deref().into_iter().flatten() {
         let labels = [location.id.as_str(), location.name.as_str()];
         out.push(
             "jamf_vpp_location_info",
@@ -793,7 +793,7 @@ fn visit<'a>(snapshot: &'a Snapshot, now: DateTime<Utc>, out: &mut impl Sink<'a>
             location.client_context_mismatch.map(bool_value),
         );
     }
-    for item in snapshot.vpp_content.iter().flatten() {
+    for item in snapshot.vpp_content.as_deref().into_iter().flatten() {
         let labels = [
             item.location_id.as_str(),
             item.location.as_str(),
@@ -812,7 +812,7 @@ fn visit<'a>(snapshot: &'a Snapshot, now: DateTime<Utc>, out: &mut impl Sink<'a>
             item.licenses_used,
         );
     }
-    for instance in snapshot.ade.iter().flatten() {
+    for instance in snapshot.ade.as_deref().into_iter().flatten() {
         let token_labels = [
             instance.id.as_str(),
             instance.name.as_str(),
@@ -842,7 +842,7 @@ fn visit<'a>(snapshot: &'a Snapshot, now: DateTime<Utc>, out: &mut impl Sink<'a>
             instance.last_sync_success.map(bool_value),
         );
     }
-    for (kind, active) in snapshot.notifications.iter().flatten() {
+    for (kind, active) in snapshot.notifications.as_deref().into_iter().flatten() {
         out.push("jamf_notification_active", &[kind.as_str()], *active as f64);
     }
     if let Some(expiry) = snapshot.builtin_ca.as_ref().and_then(|ca| ca.not_after) {
@@ -1046,44 +1046,56 @@ mod tests {
                 .iter()
                 .map(|name| status(*name, *name != CollectorName::Ade))
                 .collect(),
-            vpp: Some(vec![
-                location("10", "St. Mary's \"Annex\"\nZürich"),
-                location("9", "Back\\slash"),
-                unknown,
-                location("1", "Escuela Peña Blanca"),
-            ]),
-            vpp_content: Some(vec![
-                VppContentItem {
-                    location_id: "10".to_owned(),
-                    location: "B".to_owned(),
-                    adam_id: "2".to_owned(),
-                    name: "Say \"hi\"".to_owned(),
-                    content_type: "IOS_APP".to_owned(),
-                    licenses_purchased: Some(5.0),
-                    licenses_used: None,
-                },
-                VppContentItem {
-                    location_id: "1".to_owned(),
-                    location: "A".to_owned(),
-                    adam_id: "1".to_owned(),
-                    name: "line\nbreak".to_owned(),
-                    content_type: "".to_owned(),
-                    licenses_purchased: Some(1e21),
-                    licenses_used: Some(0.1),
-                },
-            ]),
-            ade: Some(vec![AdeInstance {
-                id: "1".to_owned(),
-                name: "ABM".to_owned(),
-                server_name: "MDM {x=\"y\"}".to_owned(),
-                token_expiry: Some(at(1_770_000_000)),
-                last_sync: Some(at(1_767_225_000)),
-                last_sync_success: Some(true),
-            }]),
-            notifications: Some(BTreeMap::from([
-                ("PUSH_CERT_WILL_EXPIRE".to_owned(), 1),
-                ("VPP_ACCOUNT_EXPIRED".to_owned(), 2),
-            ])),
+            vpp: Some(
+                vec![
+                    location("10", "St. Mary's \"Annex\"\nZürich"),
+                    location("9", "Back\\slash"),
+                    unknown,
+                    location("1", "Escuela Peña Blanca"),
+                ]
+                .into(),
+            ),
+            vpp_content: Some(
+                vec![
+                    VppContentItem {
+                        location_id: "10".to_owned(),
+                        location: "B".to_owned(),
+                        adam_id: "2".to_owned(),
+                        name: "Say \"hi\"".to_owned(),
+                        content_type: "IOS_APP".to_owned(),
+                        licenses_purchased: Some(5.0),
+                        licenses_used: None,
+                    },
+                    VppContentItem {
+                        location_id: "1".to_owned(),
+                        location: "A".to_owned(),
+                        adam_id: "1".to_owned(),
+                        name: "line\nbreak".to_owned(),
+                        content_type: "".to_owned(),
+                        licenses_purchased: Some(1e21),
+                        licenses_used: Some(0.1),
+                    },
+                ]
+                .into(),
+            ),
+            ade: Some(
+                vec![AdeInstance {
+                    id: "1".to_owned(),
+                    name: "ABM".to_owned(),
+                    server_name: "MDM {x=\"y\"}".to_owned(),
+                    token_expiry: Some(at(1_770_000_000)),
+                    last_sync: Some(at(1_767_225_000)),
+                    last_sync_success: Some(true),
+                }]
+                .into(),
+            ),
+            notifications: Some(
+                BTreeMap::from([
+                    ("PUSH_CERT_WILL_EXPIRE".to_owned(), 1),
+                    ("VPP_ACCOUNT_EXPIRED".to_owned(), 2),
+                ])
+                .into(),
+            ),
             builtin_ca: Some(BuiltinCa {
                 not_after: Some(at(1_900_000_000)),
             }),
@@ -1122,7 +1134,7 @@ mod tests {
     }
 
     fn random_snapshot(rng: &mut fastrand::Rng) -> Snapshot {
-        let vpp = (0..rng.usize(0..5))
+        let vpp: Vec<VppLocation> = (0..rng.usize(0..5))
             .map(|_| VppLocation {
                 id: random_text(rng),
                 name: random_text(rng),
@@ -1137,7 +1149,7 @@ mod tests {
                 client_context_mismatch: rng.bool().then(|| rng.bool()),
             })
             .collect();
-        let vpp_content = (0..rng.usize(0..5))
+        let vpp_content: Vec<VppContentItem> = (0..rng.usize(0..5))
             .map(|_| VppContentItem {
                 location_id: random_text(rng),
                 location: random_text(rng),
@@ -1148,7 +1160,7 @@ mod tests {
                 licenses_used: random_value(rng),
             })
             .collect();
-        let ade = (0..rng.usize(0..3))
+        let ade: Vec<AdeInstance> = (0..rng.usize(0..3))
             .map(|_| AdeInstance {
                 id: random_text(rng),
                 name: random_text(rng),
@@ -1167,13 +1179,14 @@ mod tests {
         Snapshot {
             up: rng.bool(),
             collectors,
-            vpp: rng.bool().then_some(vpp),
-            vpp_content: rng.bool().then_some(vpp_content),
-            ade: rng.bool().then_some(ade),
+            vpp: rng.bool().then_some(vpp.into()),
+            vpp_content: rng.bool().then_some(vpp_content.into()),
+            ade: rng.bool().then_some(ade.into()),
             notifications: rng.bool().then(|| {
                 (0..rng.usize(0..3))
                     .map(|_| (random_text(rng), rng.u64(0..5)))
-                    .collect()
+                    .collect::<BTreeMap<_, _>>()
+                    .into()
             }),
             builtin_ca: rng.bool().then(|| BuiltinCa {
                 not_after: random_time(rng),
@@ -1564,15 +1577,18 @@ mod rendering_tests {
         let snapshot = Snapshot {
             up: true,
             refreshes: 1,
-            vpp: Some(vec![healthy, unknown]),
-            ade: Some(vec![AdeInstance {
-                id: "7".into(),
-                name: "ASM".into(),
-                server_name: "Jamf".into(),
-                token_expiry: Some(at("2026-11-25T00:00:00Z")),
-                last_sync: None,
-                last_sync_success: Some(false),
-            }]),
+            vpp: Some(vec![healthy, unknown].into()),
+            ade: Some(
+                vec![AdeInstance {
+                    id: "7".into(),
+                    name: "ASM".into(),
+                    server_name: "Jamf".into(),
+                    token_expiry: Some(at("2026-11-25T00:00:00Z")),
+                    last_sync: None,
+                    last_sync_success: Some(false),
+                }]
+                .into(),
+            ),
             healthcheck: Some(HealthCheck { code: 0 }),
             collectors: vec![CollectorStatus {
                 success: true,
@@ -1642,7 +1658,7 @@ jamf_vpp_token_expiry_timestamp_seconds{location_id="1",location="Main \"Campus\
         let mut expired = location("1", "A");
         expired.token_expiry = Some(at("2026-11-23T00:00:00Z"));
         let snapshot = Snapshot {
-            vpp: Some(vec![expired]),
+            vpp: Some(vec![expired].into()),
             ..Snapshot::default()
         };
         assert!(text(&snapshot, now)

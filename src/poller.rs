@@ -225,10 +225,10 @@ async fn collect(
 
 fn store_data(snapshot: &mut Snapshot, collected: Collected) {
     match collected {
-        Collected::Vpp(data) => snapshot.vpp = Some(data),
-        Collected::VppContent(data) => snapshot.vpp_content = Some(data),
-        Collected::Ade(data) => snapshot.ade = Some(data),
-        Collected::Notifications(data) => snapshot.notifications = Some(data),
+        Collected::Vpp(data) => snapshot.vpp = Some(Arc::new(data)),
+        Collected::VppContent(data) => snapshot.vpp_content = Some(Arc::new(data)),
+        Collected::Ade(data) => snapshot.ade = Some(Arc::new(data)),
+        Collected::Notifications(data) => snapshot.notifications = Some(Arc::new(data)),
         Collected::BuiltinCa(data) => snapshot.builtin_ca = Some(data),
         Collected::Version(data) => snapshot.version = Some(data),
         Collected::Healthcheck(data) => snapshot.healthcheck = Some(data),

@@ -2,6 +2,7 @@
 //! `collectors` build these from wire types, and `metrics` and `landing` only read them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -22,12 +23,13 @@ pub struct Snapshot {
     pub up: bool,
     /// One entry per enabled collector, in `CollectorName::ALL` order.
     pub collectors: Vec<CollectorStatus>,
-    /// `None` until the collector first succeeds; kept while it fails.
-    pub vpp: Option<Vec<VppLocation>>,
-    pub vpp_content: Option<Vec<VppContentItem>>,
-    pub ade: Option<Vec<AdeInstance>>,
+    /// `None` until the collector first succeeds; kept while it fails. The lists are
+    /// shared with the previous snapshot, so a refresh does not copy what it keeps.
+    pub vpp: Option<Arc<Vec<VppLocation>>>,
+    pub vpp_content: Option<Arc<Vec<VppContentItem>>>,
+    pub ade: Option<Arc<Vec<AdeInstance>>>,
     /// Active notifications counted by type.
-    pub notifications: Option<BTreeMap<String, u64>>,
+    pub notifications: Option<Arc<BTreeMap<String, u64>>>,
     pub builtin_ca: Option<BuiltinCa>,
     pub version: Option<JamfVersion>,
     pub healthcheck: Option<HealthCheck>,

@@ -521,7 +521,7 @@ proptest! {
             client_context_mismatch: None,
         };
         let snapshot = Snapshot {
-            vpp: Some(vec![location]),
+            vpp: Some(vec![location].into()),
             ..Snapshot::default()
         };
         let text = jamf_exporter::metrics::render_text(&snapshot, Utc::now());
