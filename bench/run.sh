@@ -25,7 +25,8 @@ mkdir -p "$BENCH_OUT"
 BENCH_OUT=$(cd "$BENCH_OUT" && pwd)
 RESULTS=$BENCH_OUT/results.tsv
 printf 'benchmark\tmeasured\tgoal\tresult\n' >"$RESULTS"
-trap stop_all EXIT
+NGINX_DIR=""
+trap 'stop_all; if [ -n "$NGINX_DIR" ]; then rm -rf "$NGINX_DIR"; fi' EXIT
 
 # row WHAT MEASURED GOAL RESULT
 row() {
@@ -81,33 +82,37 @@ wrk_errors() {
 
 http_bench() {
 	local dir=$BENCH_OUT/http locations=1000
-	mkdir -p "$dir/nginx/tmp"
+	mkdir -p "$dir"
 	echo "== /metrics throughput: $locations locations, exporter against nginx"
 	start_sim "$dir" "$locations" 0 0
 	start_exporter "$dir" --refresh.interval 1h
 	wait_ready "$EXPORTER_URL"
-	# Started as root, nginx's workers run as nobody: serve from a directory anyone can
-	# reach, whatever the permissions above BENCH_OUT.
-	local www
-	www=$(mktemp -d "${TMPDIR:-/tmp}/jamf-bench-www.XXXXXX")
-	chmod 755 "$www"
+	# nginx runs from a temporary directory: its configuration, pid file, logs, temporary
+	# paths and the two saved bodies. Started as root, its workers run as nobody, so the
+	# directory must be readable by anyone whatever the permissions above BENCH_OUT.
+	local ngx www
+	ngx=$(mktemp -d "${TMPDIR:-/tmp}/jamf-bench-nginx.XXXXXX")
+	NGINX_DIR=$ngx
+	www=$ngx/www
+	mkdir -p "$www" "$ngx/tmp"
+	chmod 755 "$ngx" "$www"
 	curl -fsS -o "$www/metrics" "$EXPORTER_URL/metrics"
 	curl -fsS -H 'Accept-Encoding: gzip' -o "$www/metrics.gz" "$EXPORTER_URL/metrics"
 	chmod 644 "$www/metrics" "$www/metrics.gz"
 	local port
 	port=$(free_port)
-	cat >"$dir/nginx/nginx.conf" <<-CONF
+	cat >"$ngx/nginx.conf" <<-CONF
 		worker_processes $(nproc);
-		pid $dir/nginx/nginx.pid;
-		error_log $dir/nginx/error.log;
+		pid $ngx/nginx.pid;
+		error_log $ngx/error.log;
 		events { worker_connections 1024; }
 		http {
 		    access_log off;
-		    client_body_temp_path $dir/nginx/tmp/body;
-		    proxy_temp_path $dir/nginx/tmp/proxy;
-		    fastcgi_temp_path $dir/nginx/tmp/fastcgi;
-		    uwsgi_temp_path $dir/nginx/tmp/uwsgi;
-		    scgi_temp_path $dir/nginx/tmp/scgi;
+		    client_body_temp_path $ngx/tmp/body;
+		    proxy_temp_path $ngx/tmp/proxy;
+		    fastcgi_temp_path $ngx/tmp/fastcgi;
+		    uwsgi_temp_path $ngx/tmp/uwsgi;
+		    scgi_temp_path $ngx/tmp/scgi;
 		    sendfile on;
 		    tcp_nopush on;
 		    keepalive_requests 1000000;
@@ -121,7 +126,7 @@ http_bench() {
 		    }
 		}
 	CONF
-	nginx -c "$dir/nginx/nginx.conf" -p "$dir/nginx" -g 'daemon off;' &
+	nginx -c "$ngx/nginx.conf" -p "$ngx" -g 'daemon off;' &
 	local nginx_pid=$!
 	STARTED_PIDS+=("$nginx_pid")
 	local nginx_url=http://127.0.0.1:$port
@@ -163,8 +168,9 @@ http_bench() {
 	stop_pid "$nginx_pid"
 	stop_pid "$EXPORTER_PID"
 	stop_pid "$SIM_PID"
-	cp "$www/metrics" "$www/metrics.gz" "$dir/"
-	rm -rf "$www"
+	# Keep what was served and how, then remove the temporary directory.
+	cp "$ngx/nginx.conf" "$ngx/error.log" "$www/metrics" "$www/metrics.gz" "$dir/"
+	rm -rf "$ngx"
 }
 
 # --- 2. Memory and CPU ---------------------------------------------------------------------
