@@ -51,7 +51,7 @@ pub struct RawArgs {
     /// Extra trusted CA certificate (PEM) for a Jamf server with a private CA
     #[arg(long = "jamf.ca-file", value_name = "PATH")]
     pub jamf_ca_file: Option<PathBuf>,
-    /// How often Jamf is polled; scrapes are served from the last snapshot
+    /// How often Jamf is polled (15s with --demo unless given); scrapes are served from the last snapshot
     #[arg(
         long = "refresh.interval",
         default_value = "5m",
