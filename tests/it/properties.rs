@@ -694,3 +694,70 @@ fn flag_parsing_never_panics() {
         })
         .unwrap();
 }
+
+// ---------------------------------------------------------------------------------------
+// The web configuration file (exporter-toolkit format)
+
+/// YAML built from the file's real keys with arbitrary values, so decoding gets past the
+/// unknown-key check and into validation.
+fn web_yaml() -> impl Strategy<Value = String> {
+    let value = prop_oneof![
+        Just("".to_owned()),
+        Just("true".to_owned()),
+        Just("[]".to_owned()),
+        Just("{}".to_owned()),
+        "[a-zA-Z0-9_./:$ -]{0,20}".prop_map(|text| format!("'{text}'")),
+        (0i64..100_000).prop_map(|n| n.to_string()),
+    ];
+    let tls_key = select(vec![
+        "cert_file",
+        "key_file",
+        "cert",
+        "key",
+        "client_auth_type",
+        "client_ca_file",
+        "client_allowed_sans",
+        "min_version",
+        "max_version",
+        "cipher_suites",
+        "curve_preferences",
+        "prefer_server_cipher_suites",
+    ]);
+    let top_key = select(vec![
+        "tls_server_config",
+        "http_server_config",
+        "basic_auth_users",
+        "rate_limit",
+    ]);
+    (
+        prop::collection::vec((tls_key, value.clone()), 0..5),
+        prop::collection::vec((top_key, value), 0..3),
+    )
+        .prop_map(|(tls, top)| {
+            let mut text = String::new();
+            if !tls.is_empty() {
+                text.push_str("tls_server_config:\n");
+                for (key, value) in tls {
+                    text.push_str(&format!("  {key}: {value}\n"));
+                }
+            }
+            for (key, value) in top {
+                text.push_str(&format!("{key}: {value}\n"));
+            }
+            text
+        })
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn web_config_decoding_never_panics(text in any::<String>()) {
+        let _ = jamf_exporter::web_config::WebConfig::from_yaml(std::path::Path::new("/nonexistent/web.yml"), &text);
+    }
+
+    #[test]
+    fn web_config_validation_never_panics(text in web_yaml()) {
+        let _ = jamf_exporter::web_config::WebConfig::from_yaml(std::path::Path::new("/nonexistent/web.yml"), &text);
+    }
+}
