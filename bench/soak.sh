@@ -76,9 +76,16 @@ awk -F, -v scrapes="$(tail -n1 "$SOAK_DIR/scrape.log")" '
 		if ($4 > max_fds) max_fds = $4
 		if (min_fds == "" || $4 < min_fds) min_fds = $4
 		end_rss = $2; end_fds = $4; end_hwm = $3; elapsed = $1; cpu = $6; refreshes = $7; n++
+		at[n] = $1; rss[n] = $2
 	}
 	END {
+		# Mean RSS over the first and the last ten minutes: a leak shows as a gap.
+		for (i = 1; i <= n; i++) {
+			if (at[i] <= 600) { first += rss[i]; n_first++ }
+			if (at[i] >= elapsed - 600) { last += rss[i]; n_last++ }
+		}
 		printf "samples=%d\nelapsed_s=%d\nstart_rss_kb=%d\nend_rss_kb=%d\nmax_rss_kb=%d\nhwm_kb=%d\n", n, elapsed, start_rss, end_rss, max_rss, end_hwm
+		printf "mean_rss_first_10min_kb=%d\nmean_rss_last_10min_kb=%d\n", first / n_first, last / n_last
 		printf "start_fds=%d\nend_fds=%d\nmin_fds=%d\nmax_fds=%d\ncpu_s=%s\nrefreshes=%d\nscraper=%s\n", start_fds, end_fds, min_fds, max_fds, cpu, refreshes, scrapes
 	}' "$csv" >"$SOAK_DIR/summary.txt"
 {
