@@ -885,3 +885,17 @@ fn example_scrape_job_is_the_one_the_rules_select() {
         );
     }
 }
+
+/// The README's `cargo run --release -- --demo` needs cargo to know which binary to run,
+/// since the benchmark helper is a second one.
+#[test]
+fn cargo_run_starts_the_exporter() {
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    assert!(
+        manifest
+            .lines()
+            .any(|line| line.trim() == "default-run = \"jamf_exporter\""),
+        "Cargo.toml must set default-run = \"jamf_exporter\""
+    );
+}
