@@ -183,7 +183,13 @@ async fn sigterm_and_sigint_shut_down_gracefully() {
         exporter.wait_until_ready().await;
         let status = exporter.signal_and_wait(signal).await;
         assert!(status.success(), "SIG{signal}: {status}");
-        let log = exporter.stderr();
+        // The reader thread may still be draining the pipe after the exit.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut log = exporter.stderr();
+        while !log.contains("msg=\"shutting down\"") && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            log = exporter.stderr();
+        }
         assert!(log.contains("msg=\"shutting down\""), "{log}");
         assert!(!log.contains("level=error"), "{log}");
     }
