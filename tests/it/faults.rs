@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use jamf_exporter::demo::{Fault, FaultRule, SimulatorConfig};
 
-use crate::harness::{self, Setup};
+use crate::harness::{self, errors, Setup};
 
 const LOCATIONS: &str = "/api/v1/volume-purchasing-locations";
 
@@ -23,17 +23,6 @@ fn status(code: u16, body: &str, content_type: &str) -> Fault {
         content_type: content_type.to_owned(),
         retry_after: None,
     }
-}
-
-async fn errors(setup: &Setup, collector: &str, reason: &str) -> f64 {
-    setup
-        .metrics()
-        .await
-        .value(
-            "jamf_exporter_refresh_errors_total",
-            &[("collector", collector), ("reason", reason)],
-        )
-        .unwrap_or(-1.0)
 }
 
 /// Asserts the VPP collector failed but its last good data is still served.
@@ -85,7 +74,7 @@ async fn forbidden_on_one_collector_leaves_the_others_alone() {
         Some(1.0)
     );
     assert_eq!(metrics.value("jamf_up", &[]), Some(1.0));
-    assert_eq!(errors(&setup, "ade", "forbidden").await, 1.0);
+    assert_eq!(errors(&setup.metrics().await, "ade", "forbidden"), 1.0);
     // A 403 is not retried.
     let forbidden = setup
         .simulator
@@ -111,7 +100,7 @@ async fn server_errors_keep_the_last_good_data() {
     ));
     setup.refresh().await;
     assert_vpp_stale(&setup, purchased).await;
-    assert_eq!(errors(&setup, "vpp", "server_error").await, 1.0);
+    assert_eq!(errors(&setup.metrics().await, "vpp", "server_error"), 1.0);
     let attempts = setup.simulator.request_count(LOCATIONS);
     assert!(attempts > 2, "5xx is retried ({attempts} requests)");
     setup.stop().await;
@@ -130,7 +119,7 @@ async fn a_passing_server_error_is_retried_away() {
         metrics.value("jamf_collector_success", &[("collector", "vpp")]),
         Some(1.0)
     );
-    assert_eq!(errors(&setup, "vpp", "server_error").await, 0.0);
+    assert_eq!(errors(&setup.metrics().await, "vpp", "server_error"), 0.0);
     assert!(metrics.has(
         "jamf_exporter_api_requests_total",
         &[("endpoint", LOCATIONS), ("code", "500")]
@@ -148,7 +137,7 @@ async fn malformed_json_is_a_decode_error() {
     ));
     setup.refresh().await;
     assert_vpp_stale(&setup, purchased).await;
-    assert_eq!(errors(&setup, "vpp", "decode").await, 1.0);
+    assert_eq!(errors(&setup.metrics().await, "vpp", "decode"), 1.0);
     setup.stop().await;
 }
 
@@ -164,7 +153,7 @@ async fn wrong_json_types_are_a_decode_error() {
     ));
     setup.refresh().await;
     assert_vpp_stale(&setup, purchased).await;
-    assert_eq!(errors(&setup, "vpp", "decode").await, 1.0);
+    assert_eq!(errors(&setup.metrics().await, "vpp", "decode"), 1.0);
     let (_, page) = setup.get("/").await;
     assert!(
         page.contains("results[0].totalPurchasedLicenses"),
@@ -188,7 +177,7 @@ async fn a_slow_jamf_is_a_timeout() {
     setup.refresh().await;
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_vpp_stale(&setup, purchased).await;
-    assert_eq!(errors(&setup, "vpp", "timeout").await, 1.0);
+    assert_eq!(errors(&setup.metrics().await, "vpp", "timeout"), 1.0);
     // Scrapes stay fast while Jamf is slow.
     let scrape = std::time::Instant::now();
     setup.metrics().await;
@@ -211,7 +200,10 @@ async fn a_missing_endpoint_is_reported_once_and_left_alone() {
         Some(1.0)
     );
     assert!(!metrics.has("jamf_builtin_ca_expiry_timestamp_seconds", &[]));
-    assert_eq!(errors(&setup, "builtin_ca", "not_found").await, 1.0);
+    assert_eq!(
+        errors(&setup.metrics().await, "builtin_ca", "not_found"),
+        1.0
+    );
     let not_found = setup
         .simulator
         .requests()
@@ -258,7 +250,7 @@ async fn an_oversized_body_is_refused_as_decode() {
     ));
     setup.refresh().await;
     assert_vpp_stale(&setup, purchased).await;
-    assert_eq!(errors(&setup, "vpp", "decode").await, 1.0);
+    assert_eq!(errors(&setup.metrics().await, "vpp", "decode"), 1.0);
     setup.stop().await;
 }
 
