@@ -13,7 +13,7 @@ use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, ValueEnum}
 
 use crate::collectors::CollectorName;
 use crate::duration;
-use crate::jamf::ProxySettings;
+use crate::jamf::{Auth, ProxySettings};
 use crate::secret::Secret;
 
 /// The version line printed by `--version`.
@@ -216,18 +216,6 @@ pub struct JamfTarget {
     /// Base URL without a trailing slash.
     pub url: String,
     pub auth: Auth,
-}
-
-#[derive(Debug, Clone)]
-pub enum Auth {
-    ClientCredentials {
-        client_id: String,
-        client_secret: Secret,
-    },
-    User {
-        username: String,
-        password: Secret,
-    },
 }
 
 /// The validated configuration. There is no `Default`: every value comes from `from_raw`.

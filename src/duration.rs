@@ -2,9 +2,18 @@
 
 use std::time::Duration;
 
+/// A text that is not a Prometheus duration, or one too long to represent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("not a valid duration: {0:?} (use e.g. 30s, 5m, 1h)")]
+    Invalid(String),
+    #[error("duration out of range: {0:?}")]
+    OutOfRange(String),
+}
+
 /// Parses a Prometheus duration. Units: `y` (365 d), `w`, `d`, `h`, `m`, `s`, `ms`,
 /// largest first, each at most once, as Prometheus' `model.ParseDuration` accepts.
-pub fn parse(text: &str) -> Result<Duration, String> {
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
     const UNITS: [(&str, u64); 7] = [
         ("y", 365 * 86_400_000),
         ("w", 7 * 86_400_000),
@@ -21,7 +30,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             .position(|u| *u == unit)
             .unwrap_or(usize::MAX)
     }
-    let invalid = || format!("not a valid duration: {text:?} (use e.g. 30s, 5m, 1h)");
+    let invalid = || DurationError::Invalid(text.to_owned());
     if text.is_empty() {
         return Err(invalid());
     }
@@ -51,7 +60,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         total_ms = number
             .checked_mul(*factor)
             .and_then(|ms| total_ms.checked_add(ms))
-            .ok_or_else(|| format!("duration out of range: {text:?}"))?;
+            .ok_or_else(|| DurationError::OutOfRange(text.to_owned()))?;
     }
     Ok(Duration::from_millis(total_ms))
 }

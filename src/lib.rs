@@ -20,6 +20,7 @@ pub mod collectors;
 pub mod config;
 pub mod demo;
 pub mod duration;
+pub mod injected;
 pub mod jamf;
 pub mod landing;
 pub mod logging;
@@ -38,15 +39,15 @@ use anyhow::Context;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::collectors::CollectorName;
-use crate::config::{Auth, Config, JamfTarget, Source};
+use crate::config::{Config, JamfTarget, Source};
+use crate::injected::InjectedPanics;
 use crate::jamf::client::DEFAULT_MAX_BODY_BYTES;
-use crate::jamf::{ClientSettings, JamfClient};
-use crate::metrics::Metrics;
+use crate::jamf::{Auth, ClientSettings, JamfClient};
+use crate::metrics::{Counters, Metrics, ProcessMetrics};
 use crate::poller::Poller;
 use crate::secret::Secret;
 use crate::server::AppState;
-use crate::snapshot::SnapshotStore;
+use crate::snapshot::{CollectorName, SnapshotStore};
 
 /// How often the web configuration file (and the files it names) are checked for changes.
 const WEB_CONFIG_POLL: std::time::Duration = std::time::Duration::from_secs(2);
@@ -60,8 +61,17 @@ pub struct Exporter {
     pub metrics: Arc<Metrics>,
     pub simulator: Option<demo::Simulator>,
     shutdown: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    /// The long-lived tasks, by name: none may end while the exporter runs.
+    tasks: Vec<(&'static str, JoinHandle<()>)>,
     wake: Arc<tokio::sync::Notify>,
+}
+
+/// A background task that should run as long as the process ended early.
+#[derive(Debug, thiserror::Error)]
+#[error("the {task} task {how}; exiting so that a supervisor restarts the exporter")]
+pub struct TaskEnded {
+    pub task: &'static str,
+    how: &'static str,
 }
 
 impl Exporter {
@@ -75,20 +85,36 @@ impl Exporter {
 
     /// Waits until at least `count` refreshes have been published.
     pub async fn wait_for_refreshes(&self, count: u64, limit: std::time::Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + limit;
-        while self.store.load().refreshes < count {
-            if tokio::time::Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        let mut published = self.store.subscribe();
+        let reached = tokio::time::timeout(
+            limit,
+            published.wait_for(|snapshot| snapshot.refreshes >= count),
+        )
+        .await;
+        matches!(reached, Ok(Ok(_)))
+    }
+
+    /// Completes when one of the long-lived tasks ends, which must not happen while the
+    /// exporter runs; the task is then no longer held.
+    pub async fn task_ended(&mut self) -> TaskEnded {
+        if self.tasks.is_empty() {
+            return std::future::pending().await;
         }
-        true
+        let (result, index, _) =
+            futures_util::future::select_all(self.tasks.iter_mut().map(|(_, task)| task)).await;
+        let (task, _) = self.tasks.remove(index);
+        let how = match result {
+            Ok(()) => "stopped",
+            Err(error) if error.is_panic() => "panicked",
+            Err(_) => "was cancelled",
+        };
+        TaskEnded { task, how }
     }
 
     /// Stops refreshing and serving, letting open requests finish briefly.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        for task in self.tasks {
+        for (_, task) in self.tasks {
             let _ = task.await;
         }
         if let Some(simulator) = self.simulator {
@@ -130,11 +156,14 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         &target.url,
         &enabled,
     )));
+    let counters = Arc::new(Counters::new(&enabled)?);
     let metrics = Arc::new(Metrics::new(
         store.clone(),
-        &enabled,
+        counters.clone(),
+        Some(Arc::new(ProcessMetrics::new()?)),
         config.refresh_interval,
-    )?);
+    ));
+    let injected = InjectedPanics::from_env();
     let client = JamfClient::new(
         ClientSettings {
             base_url: target.url.clone(),
@@ -144,7 +173,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             proxy: config.jamf_proxy.clone(),
         },
-        metrics.api_requests.clone(),
+        counters.api_requests.clone(),
     )?;
     let web = match &config.web_config_file {
         Some(path) => server::WebSource::Watched(web_config::WebConfigWatcher::start(
@@ -153,9 +182,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         )?),
         None => server::WebSource::Fixed(Arc::new(web_config::WebConfig::plain())),
     };
-    let listeners = server::bind(&config.listen_addresses)
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let listeners = server::bind(&config.listen_addresses).await?;
     let addresses = listeners
         .iter()
         .filter_map(|l| l.local_addr().ok())
@@ -170,18 +197,23 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         enabled: enabled.clone(),
         interval: config.refresh_interval,
         timeout: config.refresh_timeout,
-        refresh_errors: metrics.refresh_errors.clone(),
+        counters,
+        injected: injected.clone(),
     };
     let state = Arc::new(AppState {
         store: store.clone(),
         metrics: metrics.clone(),
         telemetry_path: config.telemetry_path.clone(),
-        admission: (config.max_requests > 0).then(|| Semaphore::new(config.max_requests)),
+        admission: (config.max_requests > 0).then(|| Arc::new(Semaphore::new(config.max_requests))),
         web,
+        panic_on_connection: injected.server,
     });
     let tasks = vec![
-        tokio::spawn(poller.run(shutdown_rx.clone())),
-        tokio::spawn(server::serve(listeners, state, shutdown_rx)),
+        ("refresh", tokio::spawn(poller.run(shutdown_rx.clone()))),
+        (
+            "HTTP server",
+            tokio::spawn(server::serve(listeners, state, shutdown_rx)),
+        ),
     ];
     for address in &addresses {
         tracing::info!(address = %address, telemetry_path = %config.telemetry_path, "listening");
@@ -203,11 +235,20 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
     })
 }
 
-/// Runs until `shutdown` completes.
+/// Runs until `shutdown` completes, or fails when a background task ends on its own: a
+/// live process must never serve a frozen snapshot as fresh.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    let exporter = start(config).await?;
-    shutdown.await;
-    tracing::info!("shutting down");
-    exporter.stop().await;
-    Ok(())
+    let mut exporter = start(config).await?;
+    tokio::select! {
+        _ = shutdown => {
+            tracing::info!("shutting down");
+            exporter.stop().await;
+            Ok(())
+        }
+        ended = exporter.task_ended() => {
+            tracing::error!(error = %ended, "a background task ended");
+            exporter.stop().await;
+            Err(ended.into())
+        }
+    }
 }

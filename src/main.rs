@@ -27,10 +27,7 @@ fn main() -> ExitCode {
     match runtime.block_on(jamf_exporter::run(config, shutdown_signal())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(
-                error = format!("{error:#}"),
-                "jamf_exporter failed to start"
-            );
+            tracing::error!(error = format!("{error:#}"), "jamf_exporter stopped");
             eprintln!("jamf_exporter: error: {error:#}");
             ExitCode::FAILURE
         }

@@ -4,18 +4,21 @@
 //! paged and asks clients to go easy on it, while its data changes a few times a year.
 //! Scrapes are served from the last snapshot and never reach Jamf.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use futures_util::future::join_all;
-use prometheus::IntCounterVec;
+use futures_util::FutureExt;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::collectors::{self, Collected, CollectorName};
-use crate::jamf::{JamfClient, JamfError, Reason};
-use crate::snapshot::{CollectorStatus, Snapshot, SnapshotStore};
+use crate::collectors::{self, Collected, Skipped};
+use crate::injected::InjectedPanics;
+use crate::jamf::{JamfClient, JamfError, Reason, Refresh};
+use crate::metrics::{Counters, SkipReason};
+use crate::snapshot::{CollectorName, CollectorStatus, Snapshot, SnapshotStore, VppLocation};
 
 pub struct Poller {
     pub client: Arc<JamfClient>,
@@ -23,12 +26,52 @@ pub struct Poller {
     pub enabled: Vec<CollectorName>,
     pub interval: Duration,
     pub timeout: Duration,
-    pub refresh_errors: IntCounterVec,
+    pub counters: Arc<Counters>,
     /// Wakes the loop for an early refresh (tests, and later an admin endpoint).
     pub wake: Arc<tokio::sync::Notify>,
+    pub injected: InjectedPanics,
 }
 
-type Outcome = (CollectorName, Result<Collected, JamfError>, Duration);
+/// The collectors that run side by side at the start of a refresh; `vpp_content` runs
+/// after them with the location list `vpp` fetched.
+const FIRST_PHASE: [CollectorName; 6] = [
+    CollectorName::Vpp,
+    CollectorName::Ade,
+    CollectorName::Notifications,
+    CollectorName::BuiltinCa,
+    CollectorName::Version,
+    CollectorName::Healthcheck,
+];
+
+/// Why one collector's refresh failed.
+#[derive(Debug)]
+enum Failure {
+    Jamf(JamfError),
+    /// The collector panicked: a bug of the exporter's, counted as `internal`.
+    Panicked(String),
+}
+
+impl Failure {
+    fn reason(&self) -> Reason {
+        match self {
+            Failure::Jamf(error) => error.reason(),
+            Failure::Panicked(_) => Reason::Internal,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Failure::Jamf(error) => error.to_string(),
+            Failure::Panicked(detail) => format!("the collector panicked: {detail}"),
+        }
+    }
+}
+
+struct Outcome {
+    name: CollectorName,
+    result: Result<(Collected, Skipped), Failure>,
+    duration: Duration,
+}
 
 impl Poller {
     /// The snapshot before the first refresh: every enabled collector listed, no data.
@@ -58,15 +101,18 @@ impl Poller {
                 _ = self.refresh_once() => {}
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
+            if self.injected.refresh_loop {
+                panic!("panic injected into the refresh loop");
+            }
         }
     }
 
     /// One refresh of every enabled collector, bounded by `timeout` as a whole.
     pub async fn refresh_once(&self) {
         let started = Instant::now();
-        let deadline = started + self.timeout;
+        let deadline = started.checked_add(self.timeout).unwrap_or(started);
         let previous = self.store.load();
-        self.client.begin_refresh();
+        let refresh = self.client.begin_refresh(deadline);
 
         let wanted = |name: CollectorName| {
             self.enabled.contains(&name)
@@ -74,44 +120,25 @@ impl Poller {
                     .status(name)
                     .is_some_and(|status| status.unsupported)
         };
-        let client = &*self.client;
-        let first_phase = [
-            CollectorName::Vpp,
-            CollectorName::Ade,
-            CollectorName::Notifications,
-            CollectorName::BuiltinCa,
-            CollectorName::Version,
-            CollectorName::Healthcheck,
-        ]
-        .into_iter()
-        .filter(|name| wanted(*name))
-        .map(|name| async move {
-            let began = Instant::now();
-            let result = tokio::time::timeout_at(deadline, collect(client, name, deadline))
-                .await
-                .unwrap_or_else(|_| Err(out_of_time(name)));
-            (name, result, began.elapsed())
-        });
+        let first_phase = FIRST_PHASE
+            .into_iter()
+            .filter(|name| wanted(*name))
+            .map(|name| self.run_collector(name, &refresh, None));
         let mut outcomes: Vec<Outcome> = join_all(first_phase).await;
 
         if wanted(CollectorName::VppContent) {
             // Reuse this refresh's location list rather than asking Jamf twice.
-            let locations = outcomes.iter().find_map(|(_, result, _)| match result {
-                Ok(Collected::Vpp(locations)) => Some(locations.as_slice()),
+            let locations = outcomes.iter().find_map(|outcome| match &outcome.result {
+                Ok((Collected::Vpp(locations), _)) => Some(locations.as_slice()),
                 _ => None,
             });
-            let began = Instant::now();
-            let result = tokio::time::timeout_at(
-                deadline,
-                collectors::vpp_content::collect(client, locations, deadline),
-            )
-            .await
-            .unwrap_or_else(|_| Err(out_of_time(CollectorName::VppContent)))
-            .map(Collected::VppContent);
-            outcomes.push((CollectorName::VppContent, result, began.elapsed()));
+            let content = self
+                .run_collector(CollectorName::VppContent, &refresh, locations)
+                .await;
+            outcomes.push(content);
         }
 
-        let next = self.apply(&previous, outcomes);
+        let next = self.apply(&previous, outcomes, refresh.up());
         let failed = next
             .collectors
             .iter()
@@ -126,15 +153,48 @@ impl Poller {
         self.store.publish(next);
     }
 
+    /// Runs one collector under the refresh's deadline. A panic inside it is caught and
+    /// becomes a failure of this collector alone.
+    async fn run_collector(
+        &self,
+        name: CollectorName,
+        refresh: &Refresh<'_>,
+        locations: Option<&[VppLocation]>,
+    ) -> Outcome {
+        let began = Instant::now();
+        let work = AssertUnwindSafe(async {
+            if self.injected.collector == Some(name) {
+                panic!("panic injected into collector {name}");
+            }
+            collect(name, refresh, locations).await
+        })
+        .catch_unwind();
+        let result = match tokio::time::timeout_at(refresh.deadline(), work).await {
+            Err(_) => Err(Failure::Jamf(out_of_time(name))),
+            Ok(Err(panic)) => Err(Failure::Panicked(panic_text(panic.as_ref()))),
+            Ok(Ok(result)) => result.map_err(Failure::Jamf),
+        };
+        Outcome {
+            name,
+            result,
+            duration: began.elapsed(),
+        }
+    }
+
     /// Builds the next snapshot: fresh data where a collector succeeded, the previous
     /// data (now stale) where it failed.
-    fn apply(&self, previous: &Snapshot, outcomes: Vec<Outcome>) -> Snapshot {
+    fn apply(&self, previous: &Snapshot, outcomes: Vec<Outcome>, up: bool) -> Snapshot {
         let now = Utc::now();
         let mut next = previous.clone();
         next.refreshes += 1;
         next.last_refresh = Some(now);
-        next.up = self.client.up();
-        for (name, result, duration) in outcomes {
+        next.up = up;
+        for Outcome {
+            name,
+            result,
+            duration,
+        } in outcomes
+        {
             let Some(status) = next
                 .collectors
                 .iter_mut()
@@ -145,48 +205,62 @@ impl Poller {
             status.duration = duration;
             status.last_attempt = Some(now);
             match result {
-                Ok(collected) => {
+                Ok((collected, skipped)) => {
                     if !status.success && status.last_error.is_some() {
                         tracing::info!(collector = name.as_str(), "collector recovered");
                     }
                     status.success = true;
                     status.last_success = Some(now);
                     status.last_error = None;
+                    self.count_skipped(name, skipped);
                     store_data(&mut next, collected);
                 }
-                Err(error @ JamfError::NotFound { .. }) => {
+                Err(Failure::Jamf(error @ JamfError::NotFound { .. })) => {
                     // An older Jamf without this endpoint: report it once, then leave it.
                     tracing::warn!(
                         collector = name.as_str(),
                         error = %error,
                         "endpoint not available on this Jamf Pro; collector disabled until restart"
                     );
-                    self.count_error(name, Reason::NotFound);
+                    self.counters.count_error(name, Reason::NotFound);
                     status.success = true;
                     status.unsupported = true;
                     status.last_error = Some((Reason::NotFound, error.to_string()));
                     clear_data(&mut next, name);
                 }
-                Err(error) => {
+                Err(failure) => {
+                    let reason = failure.reason();
+                    let message = failure.message();
                     tracing::warn!(
                         collector = name.as_str(),
-                        reason = error.reason().as_str(),
-                        error = %error,
+                        reason = reason.as_str(),
+                        error = %message,
                         "collector refresh failed; keeping its last good data"
                     );
-                    self.count_error(name, error.reason());
+                    self.counters.count_error(name, reason);
                     status.success = false;
-                    status.last_error = Some((error.reason(), error.to_string()));
+                    status.last_error = Some((reason, message));
                 }
             }
         }
         next
     }
 
-    fn count_error(&self, name: CollectorName, reason: Reason) {
-        self.refresh_errors
-            .with_label_values(&[name.as_str(), reason.as_str()])
-            .inc();
+    /// Counts the records a collector could not use, with one warning per refresh.
+    fn count_skipped(&self, name: CollectorName, skipped: Skipped) {
+        if skipped.total() == 0 {
+            return;
+        }
+        tracing::warn!(
+            collector = name.as_str(),
+            no_id = skipped.no_id,
+            duplicate_id = skipped.duplicate_id,
+            "skipped records Jamf sent without an id or with a repeated id"
+        );
+        self.counters
+            .count_skipped(name, SkipReason::NoId, skipped.no_id);
+        self.counters
+            .count_skipped(name, SkipReason::DuplicateId, skipped.duplicate_id);
     }
 }
 
@@ -197,30 +271,43 @@ fn out_of_time(name: CollectorName) -> JamfError {
     }
 }
 
+/// The message a panic carried, if it is text.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned())
+}
+
 async fn collect(
-    client: &JamfClient,
     name: CollectorName,
-    deadline: Instant,
-) -> Result<Collected, JamfError> {
-    Ok(match name {
-        CollectorName::Vpp => Collected::Vpp(collectors::vpp::collect(client, deadline).await?),
-        CollectorName::VppContent => {
-            Collected::VppContent(collectors::vpp_content::collect(client, None, deadline).await?)
+    refresh: &Refresh<'_>,
+    locations: Option<&[VppLocation]>,
+) -> Result<(Collected, Skipped), JamfError> {
+    let mut skipped = Skipped::default();
+    let collected = match name {
+        CollectorName::Vpp => {
+            Collected::Vpp(collectors::vpp::collect(refresh, &mut skipped).await?)
         }
-        CollectorName::Ade => Collected::Ade(collectors::ade::collect(client, deadline).await?),
+        CollectorName::VppContent => {
+            Collected::VppContent(collectors::vpp_content::collect(refresh, locations).await?)
+        }
+        CollectorName::Ade => {
+            Collected::Ade(collectors::ade::collect(refresh, &mut skipped).await?)
+        }
         CollectorName::Notifications => {
-            Collected::Notifications(collectors::notifications::collect(client, deadline).await?)
+            Collected::Notifications(collectors::notifications::collect(refresh).await?)
         }
         CollectorName::BuiltinCa => {
-            Collected::BuiltinCa(collectors::builtin_ca::collect(client, deadline).await?)
+            Collected::BuiltinCa(collectors::builtin_ca::collect(refresh).await?)
         }
-        CollectorName::Version => {
-            Collected::Version(collectors::version::collect(client, deadline).await?)
-        }
+        CollectorName::Version => Collected::Version(collectors::version::collect(refresh).await?),
         CollectorName::Healthcheck => {
-            Collected::Healthcheck(collectors::healthcheck::collect(client, deadline).await?)
+            Collected::Healthcheck(collectors::healthcheck::collect(refresh).await?)
         }
-    })
+    };
+    Ok((collected, skipped))
 }
 
 fn store_data(snapshot: &mut Snapshot, collected: Collected) {

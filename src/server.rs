@@ -18,7 +18,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::metrics::Metrics;
 use crate::snapshot::SnapshotStore;
@@ -37,8 +37,11 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub telemetry_path: String,
     /// `None` when `--web.max-requests 0`.
-    pub admission: Option<Semaphore>,
+    pub admission: Option<Arc<Semaphore>>,
     pub web: WebSource,
+    /// A debug build's injected panic (see `injected`): the first connection panics the
+    /// server task itself.
+    pub panic_on_connection: bool,
 }
 
 /// Where the web configuration comes from: fixed (no `--web.config.file`), or a file
@@ -58,18 +61,23 @@ impl WebSource {
 }
 
 /// A response body sent as a series of chunks, with its exact length known up front
-/// (so it goes out with `Content-Length`). The exposition is mostly text shared between
-/// scrapes; sending its pieces as they are avoids copying them into one buffer.
+/// (so it goes out with `Content-Length`). It may hold the request's admission permit,
+/// which is then released only once the body has been sent or dropped.
 pub struct Body {
     chunks: VecDeque<Bytes>,
     remaining: u64,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Body {
     pub fn from_chunks(chunks: Vec<Bytes>) -> Body {
         let chunks: VecDeque<Bytes> = chunks.into_iter().filter(|c| !c.is_empty()).collect();
         let remaining = chunks.iter().map(|c| c.len() as u64).sum();
-        Body { chunks, remaining }
+        Body {
+            chunks,
+            remaining,
+            permit: None,
+        }
     }
 }
 
@@ -88,8 +96,10 @@ impl hyper::body::Body for Body {
         _: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let chunk = self.chunks.pop_front();
-        if let Some(chunk) = &chunk {
-            self.remaining -= chunk.len() as u64;
+        match &chunk {
+            Some(chunk) => self.remaining -= chunk.len() as u64,
+            // The last byte is out: the next request may take this one's place.
+            None => self.permit = None,
         }
         Poll::Ready(chunk.map(|chunk| Ok(Frame::data(chunk))))
     }
@@ -103,9 +113,20 @@ impl hyper::body::Body for Body {
     }
 }
 
+/// A listen address that could not be bound.
+#[derive(Debug, thiserror::Error)]
+#[error("--web.listen-address: cannot listen on {address}: {source}")]
+pub struct BindError {
+    pub address: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
 /// Binds every listen address before anything is served, so a bad address is a
 /// start-up error.
-pub async fn bind(addresses: &[crate::config::ListenAddress]) -> Result<Vec<TcpListener>, String> {
+pub async fn bind(
+    addresses: &[crate::config::ListenAddress],
+) -> Result<Vec<TcpListener>, BindError> {
     let mut listeners = Vec::new();
     for address in addresses {
         let mut last_error = None;
@@ -123,11 +144,12 @@ pub async fn bind(addresses: &[crate::config::ListenAddress]) -> Result<Vec<TcpL
             }
         }
         if !bound_any || (!address.alternatives && last_error.is_some()) {
-            let why = last_error.map(|e| e.to_string()).unwrap_or_default();
-            return Err(format!(
-                "--web.listen-address: cannot listen on {}: {why}",
-                address.text
-            ));
+            return Err(BindError {
+                address: address.text.clone(),
+                source: last_error.unwrap_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address")
+                }),
+            });
         }
     }
     Ok(listeners)
@@ -167,6 +189,9 @@ pub async fn serve(
         tokio::select! {
             connection = conn_rx.recv() => {
                 let Some((stream, peer)) = connection else { break };
+                if state.panic_on_connection {
+                    panic!("panic injected into the HTTP server");
+                }
                 // Each connection uses the web configuration current when it was accepted.
                 let web = state.web.current();
                 let state = state.clone();
@@ -222,17 +247,32 @@ async fn serve_connection<I>(
     }
 }
 
-/// Applies the web configuration (rate limit, basic auth, extra headers), then answers.
-/// The configuration is read per request, so a reload applies to kept-alive connections
-/// too; TLS settings apply from the next handshake.
-async fn guarded(state: &AppState, request: Request<Incoming>) -> Response<Body> {
+/// Admits the request (`--web.max-requests`), applies the web configuration (rate
+/// limit, basic auth, extra headers), then answers. The admission permit is taken
+/// before authentication, whose bcrypt check is the expensive part, and travels with
+/// the response body until its last byte is sent. The configuration is read per
+/// request, so a reload applies to kept-alive connections too; TLS settings apply from
+/// the next handshake.
+pub async fn guarded<B>(state: &AppState, request: Request<B>) -> Response<Body> {
+    let permit = match &state.admission {
+        Some(semaphore) => match semaphore.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                return text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many concurrent requests\n",
+                );
+            }
+        },
+        None => None,
+    };
     let web = state.web.current();
     let mut response = if !web.rate_limit_allows() {
         text(StatusCode::TOO_MANY_REQUESTS, "too many requests\n")
     } else {
         let authorization = request.headers().get(header::AUTHORIZATION).cloned();
         match web.clone().authorize_async(authorization).await {
-            AuthDecision::Allowed => handle(state, request),
+            AuthDecision::Allowed => handle(state, request).await,
             AuthDecision::Denied => {
                 let mut denied = text(StatusCode::UNAUTHORIZED, "unauthorized\n");
                 denied
@@ -245,23 +285,12 @@ async fn guarded(state: &AppState, request: Request<Incoming>) -> Response<Body>
     for (name, value) in web.response_headers() {
         response.headers_mut().insert(name.clone(), value.clone());
     }
+    response.body_mut().permit = permit;
     response
 }
 
-/// Answers one request.
-pub fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
-    let _permit = match &state.admission {
-        Some(semaphore) => match semaphore.try_acquire() {
-            Ok(permit) => Some(permit),
-            Err(_) => {
-                return text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "too many concurrent requests\n",
-                );
-            }
-        },
-        None => None,
-    };
+/// Answers one admitted and authorised request.
+async fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         response
@@ -271,7 +300,7 @@ pub fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
     }
     let path = request.uri().path();
     if path == state.telemetry_path {
-        return metrics(state, request.headers());
+        return metrics(state, request.headers()).await;
     }
     match path {
         "/" => html(crate::landing::render(
@@ -294,33 +323,33 @@ pub fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
     }
 }
 
-fn metrics(state: &AppState, headers: &http::HeaderMap) -> Response<Body> {
-    let exposition = match state.metrics.exposition() {
+async fn metrics(state: &AppState, headers: &http::HeaderMap) -> Response<Body> {
+    let exposition = match state.metrics.exposition(chrono::Utc::now()).await {
         Ok(exposition) => exposition,
         Err(error) => {
-            tracing::error!(error = %error, "cannot encode metrics");
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot encode metrics\n");
+            tracing::error!(error = %error, "cannot render metrics");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "cannot render metrics\n");
         }
     };
     let mut builder = Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)
         .header(header::VARY, "Accept-Encoding");
-    let chunks = if accepts_gzip(headers) {
-        match exposition.gzip() {
+    let body = if accepts_gzip(headers) {
+        match exposition.gzip().await {
             Ok(compressed) => {
                 builder = builder.header(header::CONTENT_ENCODING, "gzip");
                 compressed
             }
             Err(error) => {
                 tracing::warn!(error = %error, "cannot compress metrics; sending them uncompressed");
-                exposition.text()
+                exposition.text.clone()
             }
         }
     } else {
-        exposition.text()
+        exposition.text.clone()
     };
-    builder.body(Body::from_chunks(chunks)).unwrap_or_else(|_| {
+    builder.body(Body::from(body)).unwrap_or_else(|_| {
         text(
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot build the response\n",
@@ -386,14 +415,21 @@ mod tests {
         map
     }
 
-    fn state(admission: Option<Semaphore>) -> AppState {
+    fn state(admission: Option<usize>) -> AppState {
         let store = Arc::new(SnapshotStore::default());
+        let counters = Arc::new(crate::metrics::Counters::new(&[]).unwrap());
         AppState {
-            metrics: Arc::new(Metrics::new(store.clone(), &[], Duration::from_secs(60)).unwrap()),
+            metrics: Arc::new(Metrics::new(
+                store.clone(),
+                counters,
+                None,
+                Duration::from_secs(60),
+            )),
             store,
             telemetry_path: "/metrics".to_owned(),
-            admission,
+            admission: admission.map(|n| Arc::new(Semaphore::new(n))),
             web: WebSource::Fixed(Arc::new(WebConfig::plain())),
+            panic_on_connection: false,
         }
     }
 
@@ -401,30 +437,55 @@ mod tests {
         Request::builder().uri(path).body(()).unwrap()
     }
 
-    #[test]
-    fn requests_over_the_limit_get_503() {
-        let full = state(Some(Semaphore::new(0)));
+    #[tokio::test]
+    async fn requests_over_the_limit_get_503() {
+        let full = state(Some(0));
         assert_eq!(
-            handle(&full, get("/metrics")).status(),
+            guarded(&full, get("/metrics")).await.status(),
             StatusCode::SERVICE_UNAVAILABLE
         );
-        let open = state(Some(Semaphore::new(1)));
-        assert_eq!(handle(&open, get("/metrics")).status(), StatusCode::OK);
+        let open = state(Some(1));
+        assert_eq!(
+            guarded(&open, get("/metrics")).await.status(),
+            StatusCode::OK
+        );
         let unlimited = state(None);
         assert_eq!(
-            handle(&unlimited, get("/-/healthy")).status(),
+            guarded(&unlimited, get("/-/healthy")).await.status(),
             StatusCode::OK
         );
     }
 
-    #[test]
-    fn not_ready_before_the_first_refresh() {
+    #[tokio::test]
+    async fn the_permit_is_held_until_the_body_is_sent() {
+        use http_body_util::BodyExt;
+        let limited = state(Some(1));
+        let first = guarded(&limited, get("/metrics")).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        assert_eq!(
+            guarded(&limited, get("/-/healthy")).await.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "a response still being sent holds its permit"
+        );
+        let sent = first.into_body().collect().await;
+        assert!(sent.is_ok());
+        assert_eq!(
+            guarded(&limited, get("/-/healthy")).await.status(),
+            StatusCode::OK
+        );
+    }
+
+    #[tokio::test]
+    async fn not_ready_before_the_first_refresh() {
         let fresh = state(None);
         assert_eq!(
-            handle(&fresh, get("/-/ready")).status(),
+            guarded(&fresh, get("/-/ready")).await.status(),
             StatusCode::SERVICE_UNAVAILABLE
         );
-        assert_eq!(handle(&fresh, get("/-/healthy")).status(), StatusCode::OK);
+        assert_eq!(
+            guarded(&fresh, get("/-/healthy")).await.status(),
+            StatusCode::OK
+        );
     }
 
     #[tokio::test]

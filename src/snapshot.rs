@@ -2,13 +2,84 @@
 //! `collectors` build these from wire types, and `metrics` and `landing` only read them.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::collectors::CollectorName;
 use crate::jamf::Reason;
+
+/// The collectors, in the order they appear everywhere (flags, metrics, landing page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CollectorName {
+    Vpp,
+    VppContent,
+    Ade,
+    Notifications,
+    BuiltinCa,
+    Version,
+    Healthcheck,
+}
+
+impl CollectorName {
+    pub const ALL: [CollectorName; 7] = [
+        CollectorName::Vpp,
+        CollectorName::VppContent,
+        CollectorName::Ade,
+        CollectorName::Notifications,
+        CollectorName::BuiltinCa,
+        CollectorName::Version,
+        CollectorName::Healthcheck,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CollectorName::Vpp => "vpp",
+            CollectorName::VppContent => "vpp_content",
+            CollectorName::Ade => "ade",
+            CollectorName::Notifications => "notifications",
+            CollectorName::BuiltinCa => "builtin_ca",
+            CollectorName::Version => "version",
+            CollectorName::Healthcheck => "healthcheck",
+        }
+    }
+
+    /// Its records carry ids that become labels, so records without one or with a
+    /// repeated one are skipped and counted.
+    pub fn has_record_ids(self) -> bool {
+        matches!(self, CollectorName::Vpp | CollectorName::Ade)
+    }
+
+    /// Per-app licences can mean thousands of series, so that collector is opt-in.
+    pub fn enabled_by_default(self) -> bool {
+        self != CollectorName::VppContent
+    }
+}
+
+impl fmt::Display for CollectorName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A collector name that is not one of `CollectorName::ALL`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown collector {0:?}")]
+pub struct UnknownCollector(pub String);
+
+impl FromStr for CollectorName {
+    type Err = UnknownCollector;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.replace('-', "_");
+        CollectorName::ALL
+            .into_iter()
+            .find(|name| name.as_str() == wanted)
+            .ok_or_else(|| UnknownCollector(text.to_owned()))
+    }
+}
 
 /// Everything known about one Jamf instance after a refresh. Immutable once published:
 /// the poller builds a new one and swaps it in whole.
@@ -134,32 +205,35 @@ pub fn days_until(instant: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
 }
 
 /// The published snapshot. Readers take an `Arc` and render it without holding a lock;
-/// the poller swaps in a new one whole.
-#[derive(Debug, Default)]
+/// the poller swaps in a new one whole, and waiters are woken when it does.
+#[derive(Debug)]
 pub struct SnapshotStore {
-    current: std::sync::RwLock<std::sync::Arc<Snapshot>>,
+    current: tokio::sync::watch::Sender<Arc<Snapshot>>,
+}
+
+impl Default for SnapshotStore {
+    fn default() -> SnapshotStore {
+        SnapshotStore::new(Snapshot::default())
+    }
 }
 
 impl SnapshotStore {
     pub fn new(initial: Snapshot) -> SnapshotStore {
         SnapshotStore {
-            current: std::sync::RwLock::new(std::sync::Arc::new(initial)),
+            current: tokio::sync::watch::Sender::new(Arc::new(initial)),
         }
     }
 
-    pub fn load(&self) -> std::sync::Arc<Snapshot> {
-        // A poisoned lock still holds a whole snapshot: publishing is a single assignment.
-        match self.current.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+    pub fn load(&self) -> Arc<Snapshot> {
+        self.current.borrow().clone()
     }
 
     pub fn publish(&self, snapshot: Snapshot) {
-        let snapshot = std::sync::Arc::new(snapshot);
-        match self.current.write() {
-            Ok(mut guard) => *guard = snapshot,
-            Err(poisoned) => *poisoned.into_inner() = snapshot,
-        }
+        self.current.send_replace(Arc::new(snapshot));
+    }
+
+    /// A receiver that sees every snapshot published from now on.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<Arc<Snapshot>> {
+        self.current.subscribe()
     }
 }

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 /// The alerts of `contract.md`, with their severity.
-const CONTRACT_ALERTS: [(&str, &str); 19] = [
+const CONTRACT_ALERTS: &[(&str, &str)] = &[
     ("JamfVppTokenExpiringSoon", "warning"),
     ("JamfVppTokenExpiryImminent", "critical"),
     ("JamfVppTokenExpired", "critical"),
@@ -33,6 +33,7 @@ const CONTRACT_ALERTS: [(&str, &str); 19] = [
     ("JamfApiDown", "critical"),
     ("JamfCollectorFailing", "warning"),
     ("JamfExporterDown", "critical"),
+    ("JamfExporterStalled", "critical"),
 ];
 
 /// Panel types that need Grafana's Angular support, which Grafana 11 removed.

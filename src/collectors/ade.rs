@@ -1,29 +1,26 @@
 //! Automated Device Enrollment instances: token expiry and the latest sync.
 
-use std::collections::HashSet;
-
 use futures_util::future::try_join_all;
-use tokio::time::Instant;
 
-use super::text;
-use crate::jamf::{dates, model, JamfClient, JamfError, Route};
+use super::{text, IdFilter, Skipped};
+use crate::jamf::{dates, model, JamfError, Refresh, Route};
 use crate::snapshot::AdeInstance;
 
 pub const INSTANCES: &str = "/api/v1/device-enrollments";
 pub const LATEST_SYNC: &str = "/api/v1/device-enrollments/{id}/syncs/latest";
 
 pub async fn collect(
-    client: &JamfClient,
-    deadline: Instant,
+    refresh: &Refresh<'_>,
+    skipped: &mut Skipped,
 ) -> Result<Vec<AdeInstance>, JamfError> {
-    let raw: Vec<model::DeviceEnrollment> = client
-        .get_all_pages(&Route::fixed(INSTANCES), "id:asc", deadline)
+    let raw: Vec<model::DeviceEnrollment> = refresh
+        .get_all_pages(&Route::fixed(INSTANCES), "id:asc")
         .await?;
-    let instances = from_wire(raw);
+    let instances = from_wire(raw, skipped);
     try_join_all(instances.into_iter().map(|mut instance| async move {
         let route = Route::with_id(LATEST_SYNC, &instance.id);
-        match client
-            .get_json::<model::DeviceEnrollmentSync>(&route, &[], deadline)
+        match refresh
+            .get_json::<model::DeviceEnrollmentSync>(&route, &[])
             .await
         {
             Ok(sync) => {
@@ -39,14 +36,11 @@ pub async fn collect(
     .await
 }
 
-pub fn from_wire(raw: Vec<model::DeviceEnrollment>) -> Vec<AdeInstance> {
-    let mut seen = HashSet::new();
+pub fn from_wire(raw: Vec<model::DeviceEnrollment>, skipped: &mut Skipped) -> Vec<AdeInstance> {
+    let mut ids = IdFilter::new(skipped);
     raw.into_iter()
         .filter_map(|instance| {
-            let id = instance.id.filter(|id| !id.is_empty())?;
-            if !seen.insert(id.clone()) {
-                return None;
-            }
+            let id = ids.admit(instance.id)?;
             Some(AdeInstance {
                 id,
                 name: text(instance.name),

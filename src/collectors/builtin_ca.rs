@@ -1,16 +1,13 @@
 //! The built-in certificate authority's expiry. Jamf serves it without a token.
 
-use tokio::time::Instant;
-
-use crate::jamf::{dates, model, JamfClient, JamfError, Route};
+use crate::jamf::{dates, model, JamfError, Refresh, Route};
 use crate::snapshot::BuiltinCa;
 
 pub const ACTIVE_CA: &str = "/api/v1/pki/certificate-authority/active";
 
-pub async fn collect(client: &JamfClient, deadline: Instant) -> Result<BuiltinCa, JamfError> {
-    let raw: model::CertificateAuthority = client
-        .get_json_anonymous(&Route::fixed(ACTIVE_CA), deadline)
-        .await?;
+pub async fn collect(refresh: &Refresh<'_>) -> Result<BuiltinCa, JamfError> {
+    let raw: model::CertificateAuthority =
+        refresh.get_json_anonymous(&Route::fixed(ACTIVE_CA)).await?;
     Ok(BuiltinCa {
         not_after: raw.not_after.as_deref().and_then(dates::parse),
     })

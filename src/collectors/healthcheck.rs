@@ -1,17 +1,13 @@
 //! `/healthCheck.html`: a JSON array despite its name, read whatever the HTTP status.
 
-use tokio::time::Instant;
-
-use crate::jamf::{model, JamfClient, JamfError, Route};
+use crate::jamf::{model, JamfError, Refresh, Route};
 use crate::snapshot::HealthCheck;
 
 pub const HEALTH_CHECK: &str = "/healthCheck.html";
 
 /// Never retried: a 503 carrying `[{"healthCode":N,…}]` is a reading, not a failure.
-pub async fn collect(client: &JamfClient, deadline: Instant) -> Result<HealthCheck, JamfError> {
-    let (status, body) = client
-        .get_raw_once(&Route::fixed(HEALTH_CHECK), deadline)
-        .await?;
+pub async fn collect(refresh: &Refresh<'_>) -> Result<HealthCheck, JamfError> {
+    let (status, body) = refresh.get_raw_once(&Route::fixed(HEALTH_CHECK)).await?;
     parse(&body).ok_or_else(|| JamfError::Decode {
         endpoint: HEALTH_CHECK.to_owned(),
         detail: format!("HTTP {status} with a body that is not a health-code array"),

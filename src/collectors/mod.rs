@@ -12,72 +12,12 @@ pub mod version;
 pub mod vpp;
 pub mod vpp_content;
 
-use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
+use std::collections::{BTreeMap, HashSet};
 
+pub use crate::snapshot::CollectorName;
 use crate::snapshot::{
     AdeInstance, BuiltinCa, HealthCheck, JamfVersion, VppContentItem, VppLocation,
 };
-
-/// The collectors, in the order they appear everywhere (flags, metrics, landing page).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CollectorName {
-    Vpp,
-    VppContent,
-    Ade,
-    Notifications,
-    BuiltinCa,
-    Version,
-    Healthcheck,
-}
-
-impl CollectorName {
-    pub const ALL: [CollectorName; 7] = [
-        CollectorName::Vpp,
-        CollectorName::VppContent,
-        CollectorName::Ade,
-        CollectorName::Notifications,
-        CollectorName::BuiltinCa,
-        CollectorName::Version,
-        CollectorName::Healthcheck,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CollectorName::Vpp => "vpp",
-            CollectorName::VppContent => "vpp_content",
-            CollectorName::Ade => "ade",
-            CollectorName::Notifications => "notifications",
-            CollectorName::BuiltinCa => "builtin_ca",
-            CollectorName::Version => "version",
-            CollectorName::Healthcheck => "healthcheck",
-        }
-    }
-
-    /// Per-app licences can mean thousands of series, so that collector is opt-in.
-    pub fn enabled_by_default(self) -> bool {
-        self != CollectorName::VppContent
-    }
-}
-
-impl fmt::Display for CollectorName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for CollectorName {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let wanted = text.replace('-', "_");
-        CollectorName::ALL
-            .into_iter()
-            .find(|name| name.as_str() == wanted)
-            .ok_or_else(|| format!("unknown collector {text:?}"))
-    }
-}
 
 /// What one collector produced in one refresh.
 #[derive(Debug, Clone)]
@@ -91,12 +31,65 @@ pub enum Collected {
     Healthcheck(HealthCheck),
 }
 
+/// Records Jamf sent that cannot become series: `jamf_exporter_skipped_records_total`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Skipped {
+    /// Records without an id (or with an empty one): they cannot be labelled.
+    pub no_id: u64,
+    /// Records whose id an earlier record already had: two series would share labels.
+    pub duplicate_id: u64,
+}
+
+impl Skipped {
+    pub fn total(&self) -> u64 {
+        self.no_id + self.duplicate_id
+    }
+
+    pub fn add(&mut self, other: Skipped) {
+        self.no_id += other.no_id;
+        self.duplicate_id += other.duplicate_id;
+    }
+}
+
+/// Admits the first record of each non-empty id and counts the others in `skipped`.
+pub(crate) struct IdFilter<'s> {
+    seen: HashSet<String>,
+    skipped: &'s mut Skipped,
+}
+
+impl<'s> IdFilter<'s> {
+    pub(crate) fn new(skipped: &'s mut Skipped) -> IdFilter<'s> {
+        IdFilter {
+            seen: HashSet::new(),
+            skipped,
+        }
+    }
+
+    /// The id to label the record with, or `None` when the record must be skipped.
+    pub(crate) fn admit(&mut self, id: Option<String>) -> Option<String> {
+        let Some(id) = id.filter(|id| !id.is_empty()) else {
+            self.skipped.no_id += 1;
+            return None;
+        };
+        if !self.seen.insert(id.clone()) {
+            self.skipped.duplicate_id += 1;
+            return None;
+        }
+        Some(id)
+    }
+}
+
 /// A label value for an optional string field: Jamf's text exactly, or empty.
 pub(crate) fn text(value: Option<String>) -> String {
     value.unwrap_or_default()
 }
 
-/// A count that is a usable sample: finite and not negative. Anything else is unknown.
+/// The largest count taken at face value: beyond 2^53 an f64 no longer holds every
+/// integer, and no Jamf server owns that many licences.
+const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
+
+/// A count that is a usable sample: finite, not negative, and not absurdly large.
+/// Anything else is unknown, like a missing count.
 pub(crate) fn count(value: Option<f64>) -> Option<f64> {
-    value.filter(|number| number.is_finite() && *number >= 0.0)
+    value.filter(|number| number.is_finite() && (0.0..=MAX_COUNT).contains(number))
 }

@@ -3,19 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use tokio::time::Instant;
-
-use crate::jamf::{model, JamfClient, JamfError, Route};
+use crate::jamf::{model, JamfError, Refresh, Route};
 
 pub const NOTIFICATIONS: &str = "/api/v1/notifications";
 
-pub async fn collect(
-    client: &JamfClient,
-    deadline: Instant,
-) -> Result<BTreeMap<String, u64>, JamfError> {
-    let raw: Vec<model::Notification> = client
-        .get_json(&Route::fixed(NOTIFICATIONS), &[], deadline)
-        .await?;
+pub async fn collect(refresh: &Refresh<'_>) -> Result<BTreeMap<String, u64>, JamfError> {
+    let raw: Vec<model::Notification> = refresh.get_json(&Route::fixed(NOTIFICATIONS), &[]).await?;
     Ok(count_by_type(raw))
 }
 

@@ -1,16 +1,12 @@
 //! The Jamf Pro version.
 
-use tokio::time::Instant;
-
-use crate::jamf::{model, JamfClient, JamfError, Route};
+use crate::jamf::{model, JamfError, Refresh, Route};
 use crate::snapshot::JamfVersion;
 
 pub const VERSION: &str = "/api/v1/jamf-pro-version";
 
-pub async fn collect(client: &JamfClient, deadline: Instant) -> Result<JamfVersion, JamfError> {
-    let raw: model::JamfProVersion = client
-        .get_json(&Route::fixed(VERSION), &[], deadline)
-        .await?;
+pub async fn collect(refresh: &Refresh<'_>) -> Result<JamfVersion, JamfError> {
+    let raw: model::JamfProVersion = refresh.get_json(&Route::fixed(VERSION), &[]).await?;
     Ok(JamfVersion {
         version: raw.version.as_deref().and_then(semantic_part),
     })

@@ -3,10 +3,9 @@
 use std::collections::BTreeMap;
 
 use futures_util::future::try_join_all;
-use tokio::time::Instant;
 
 use super::{count, text};
-use crate::jamf::{model, JamfClient, JamfError, Route};
+use crate::jamf::{model, JamfError, Refresh, Route};
 use crate::snapshot::{VppContentItem, VppLocation};
 
 pub const CONTENT: &str = "/api/v1/volume-purchasing-locations/{id}/content";
@@ -15,25 +14,25 @@ pub const LOCATION: &str = "/api/v1/volume-purchasing-locations/{id}";
 /// `locations` comes from this refresh's `vpp` collector when it succeeded; otherwise
 /// the list is fetched here.
 pub async fn collect(
-    client: &JamfClient,
+    refresh: &Refresh<'_>,
     locations: Option<&[VppLocation]>,
-    deadline: Instant,
 ) -> Result<Vec<VppContentItem>, JamfError> {
     let fetched;
     let locations = match locations {
         Some(locations) => locations,
         None => {
-            fetched = super::vpp::collect(client, deadline).await?;
+            // Records skipped here are counted by `vpp` itself.
+            fetched = super::vpp::collect(refresh, &mut super::Skipped::default()).await?;
             &fetched
         }
     };
     // The client's semaphore bounds how many of these are in flight at once.
     let pages = try_join_all(locations.iter().map(|location| async move {
         let route = Route::with_id(CONTENT, &location.id);
-        match client.get_all_pages(&route, "name:asc", deadline).await {
+        match refresh.get_all_pages(&route, "name:asc").await {
             Ok(items) => Ok(from_wire(location, items)),
             Err(error @ JamfError::NotFound { .. }) => {
-                if location_exists(client, &location.id, deadline).await? {
+                if location_exists(refresh, &location.id).await? {
                     Err(error)
                 } else {
                     Ok(Vec::new())
@@ -51,16 +50,9 @@ pub async fn collect(
 /// missing, and the collector is switched off until restart. A location deleted since
 /// the list was read answers 404 there too: it is skipped, and the next refresh no
 /// longer lists it.
-async fn location_exists(
-    client: &JamfClient,
-    id: &str,
-    deadline: Instant,
-) -> Result<bool, JamfError> {
+async fn location_exists(refresh: &Refresh<'_>, id: &str) -> Result<bool, JamfError> {
     let route = Route::with_id(LOCATION, id);
-    match client
-        .get_json::<serde::de::IgnoredAny>(&route, &[], deadline)
-        .await
-    {
+    match refresh.get_json::<serde::de::IgnoredAny>(&route, &[]).await {
         Ok(_) => Ok(true),
         Err(JamfError::NotFound { .. }) => {
             tracing::debug!(

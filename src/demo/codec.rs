@@ -61,35 +61,13 @@ pub(super) fn parse_pairs(input: &str) -> Vec<(String, String)> {
 /// Standard base64 (RFC 4648 alphabet), padding optional, whitespace not
 /// allowed. `None` for anything else.
 pub(super) fn base64_decode(input: &str) -> Option<Vec<u8>> {
-    let trimmed = input.trim_end_matches('=');
-    if input.len() - trimmed.len() > 2 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(trimmed.len() * 3 / 4);
-    let mut buffer: u32 = 0;
-    let mut n_bits = 0;
-    for byte in trimmed.bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        buffer = (buffer << 6) | u32::from(value);
-        n_bits += 6;
-        if n_bits >= 8 {
-            n_bits -= 8;
-            out.push((buffer >> n_bits) as u8);
-            buffer &= (1 << n_bits) - 1;
-        }
-    }
-    // A lone trailing sextet cannot encode a byte.
-    if n_bits >= 6 {
-        return None;
-    }
-    Some(out)
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    use base64::engine::{DecodePaddingMode, Engine as _};
+    const LENIENT_PADDING: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    LENIENT_PADDING.decode(input).ok()
 }
 
 #[cfg(test)]

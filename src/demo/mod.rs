@@ -108,6 +108,11 @@ pub struct SimulatorConfig {
     pub latency: Duration,
     /// Serve HTTPS with this certificate and key instead of plain HTTP.
     pub tls: Option<TlsIdentity>,
+    /// The OAuth answer's `expires_in` as raw JSON text (`1e20`, `-5`, `"soon"`)
+    /// instead of the token lifetime: any value a hostile server could send.
+    pub raw_expires_in: Option<String>,
+    /// The user token answer's `expires` as raw JSON text, likewise.
+    pub raw_user_token_expires: Option<String>,
 }
 
 /// A server certificate chain and its private key, both PEM. `Debug` hides the key.
@@ -164,6 +169,8 @@ impl SimulatorConfig {
             oauth_unversioned_missing: false,
             latency: Duration::ZERO,
             tls: None,
+            raw_expires_in: None,
+            raw_user_token_expires: None,
         }
     }
 }
@@ -207,6 +214,8 @@ impl Simulator {
             max_page_size: config.max_page_size.max(1),
             oauth_unversioned_missing: config.oauth_unversioned_missing,
             latency: config.latency,
+            raw_expires_in: config.raw_expires_in,
+            raw_user_token_expires: config.raw_user_token_expires,
             state: Mutex::new(State {
                 dataset: Arc::new(config.dataset),
                 faults: Vec::new(),
@@ -324,6 +333,8 @@ struct Shared {
     max_page_size: usize,
     oauth_unversioned_missing: bool,
     latency: Duration,
+    raw_expires_in: Option<String>,
+    raw_user_token_expires: Option<String>,
     state: Mutex<State>,
 }
 

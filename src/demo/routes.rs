@@ -337,15 +337,16 @@ async fn oauth_token(shared: &Shared, request: Request<Incoming>) -> Response<Bo
     {
         return oauth_error("invalid_client", "client authentication failed");
     }
-    let mut response = json_response(
-        StatusCode::OK,
-        &json!({
-            "access_token": shared.issue_token(),
-            "scope": "api-role:1",
-            "token_type": "Bearer",
-            "expires_in": shared.token_lifetime.as_secs().saturating_sub(1),
-        }),
-    );
+    let answer = json!({
+        "access_token": shared.issue_token(),
+        "scope": "api-role:1",
+        "token_type": "Bearer",
+        "expires_in": shared.token_lifetime.as_secs().saturating_sub(1),
+    });
+    let mut response = match &shared.raw_expires_in {
+        Some(raw) => raw_field_response(&answer, "expires_in", raw),
+        None => json_response(StatusCode::OK, &answer),
+    };
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -358,13 +359,31 @@ fn user_token(shared: &Shared) -> Response<Body> {
         .ok()
         .and_then(|lifetime| now.checked_add_signed(lifetime))
         .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC);
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "token": shared.issue_token(),
-            "expires": expires.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        }),
-    )
+    let answer = json!({
+        "token": shared.issue_token(),
+        "expires": expires.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+    });
+    match &shared.raw_user_token_expires {
+        Some(raw) => raw_field_response(&answer, "expires", raw),
+        None => json_response(StatusCode::OK, &answer),
+    }
+}
+
+/// A 200 JSON answer whose `field` is `raw` text spliced in verbatim, so that values a
+/// JSON library would never write (1e400, -0, huge integers) reach the client.
+fn raw_field_response(answer: &Value, field: &str, raw: &str) -> Response<Body> {
+    let mut without = answer.clone();
+    if let Some(object) = without.as_object_mut() {
+        object.remove(field);
+    }
+    let rest = without.to_string();
+    let inner = rest
+        .strip_prefix('{')
+        .and_then(|text| text.strip_suffix('}'))
+        .unwrap_or_default();
+    let separator = if inner.is_empty() { "" } else { "," };
+    let body = format!("{{{inner}{separator}{}:{raw}}}", Value::from(field));
+    full(StatusCode::OK, JSON, Bytes::from(body))
 }
 
 fn vpp_list(shared: &Shared, dataset: &Dataset, query: &[(String, String)]) -> Response<Body> {

@@ -28,8 +28,9 @@ async fn start(config: SimulatorConfig) -> Simulator {
     Simulator::start(config).await.unwrap()
 }
 
-async fn oauth(client: &Client, sim: &Simulator) -> String {
-    let response = client
+/// The OAuth token request with the demo credentials.
+async fn oauth_response(client: &Client, sim: &Simulator) -> reqwest::Response {
+    client
         .post(format!("{}/api/oauth/token", sim.base_url()))
         .form(&[
             ("grant_type", "client_credentials"),
@@ -38,9 +39,19 @@ async fn oauth(client: &Client, sim: &Simulator) -> String {
         ])
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The OAuth token answer for the demo credentials, which must be a 200.
+async fn oauth_answer(client: &Client, sim: &Simulator) -> Value {
+    let response = oauth_response(client, sim).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = json_body(response).await;
+    json_body(response).await
+}
+
+/// A bearer token for the demo credentials.
+async fn oauth(client: &Client, sim: &Simulator) -> String {
+    let body = oauth_answer(client, sim).await;
     body["access_token"].as_str().unwrap().to_string()
 }
 
@@ -82,18 +93,7 @@ fn assert_invalid_token(status: StatusCode, body: &Value) {
 async fn oauth_token_is_issued_and_reads_data() {
     let sim = start(SimulatorConfig::demo()).await;
     let client = client();
-    let response = client
-        .post(format!("{}/api/oauth/token", sim.base_url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "demo-client"),
-            ("client_secret", "demo-secret"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: Value = json_body(response).await;
+    let body = oauth_answer(&client, &sim).await;
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["scope"], "api-role:1");
     assert_eq!(body["expires_in"], 1799);
@@ -277,17 +277,7 @@ async fn expired_token_gets_401() {
     })
     .await;
     let client = client();
-    let response = client
-        .post(format!("{}/api/oauth/token", sim.base_url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "demo-client"),
-            ("client_secret", "demo-secret"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let body: Value = json_body(response).await;
+    let body = oauth_answer(&client, &sim).await;
     assert_eq!(body["expires_in"], 0);
     let token = body["access_token"].as_str().unwrap();
     let (status, _) = get(&client, &sim, "/api/v1/notifications", token).await;
@@ -1306,4 +1296,30 @@ fn synthetic_dataset_has_the_requested_size() {
     assert_eq!(synthetic.vpp_locations[2499]["id"], "2500");
     assert_eq!(Dataset::synthetic(2500, 4, now), synthetic);
     assert!(Dataset::empty().vpp_locations.is_empty());
+}
+
+#[tokio::test]
+async fn raw_token_lifetimes_are_sent_verbatim() {
+    let sim = start(SimulatorConfig {
+        raw_expires_in: Some("1e20".to_owned()),
+        raw_user_token_expires: Some("\"99999-01-01T00:00:00Z\"".to_owned()),
+        ..SimulatorConfig::demo()
+    })
+    .await;
+    let client = client();
+    let text = oauth_response(&client, &sim).await.text().await.unwrap();
+    assert!(text.ends_with(r#""expires_in":1e20}"#), "{text}");
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert!(body["access_token"].is_string());
+    let user = client
+        .post(format!("{}/api/v1/auth/token", sim.base_url()))
+        .basic_auth("demo", Some("demo"))
+        .send()
+        .await
+        .unwrap();
+    let text = user.text().await.unwrap();
+    assert!(
+        text.contains(r#""expires":"99999-01-01T00:00:00Z""#),
+        "{text}"
+    );
 }

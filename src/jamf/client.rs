@@ -6,19 +6,17 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use prometheus::IntCounterVec;
-use reqwest::{Method, RequestBuilder, StatusCode};
+use reqwest::{RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, Semaphore};
 use tokio::time::Instant;
 
 use super::error::{truncate, JamfError};
 use super::model::{OAuthToken, Page, UserToken};
-use crate::config::Auth;
 use crate::secret::Secret;
 
 /// Jamf asks clients for at most 5 concurrent connections; we keep one in reserve.
@@ -33,6 +31,12 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Pages of one list walked at most, against a server whose totalCount never adds up.
 const MAX_PAGES: usize = 10_000;
+/// The longest a token is kept, whatever lifetime the server claims for it.
+const MAX_TOKEN_CACHE: Duration = Duration::from_secs(24 * 60 * 60);
+/// The lifetime assumed for an OAuth token whose answer gives none.
+const DEFAULT_OAUTH_LIFETIME: Duration = Duration::from_secs(60);
+/// The lifetime assumed for a user token whose answer gives no usable expiry.
+const DEFAULT_USER_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
 
 /// A Jamf path: the bounded template used as the `endpoint` label, and the real path.
 #[derive(Debug, Clone)]
@@ -65,6 +69,19 @@ impl Route {
             path: template.replacen("{id}", &encoded, 1),
         }
     }
+}
+
+/// How the exporter logs in to Jamf: an API client (recommended) or a local account.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    ClientCredentials {
+        client_id: String,
+        client_secret: Secret,
+    },
+    User {
+        username: String,
+        password: Secret,
+    },
 }
 
 pub struct ClientSettings {
@@ -176,34 +193,33 @@ struct BearerToken {
     generation: u64,
 }
 
-struct TokenFailure {
-    attempt: u64,
-    deadline: Instant,
-    error: JamfError,
-}
-
-#[derive(Default)]
-struct TokenSlot {
-    current: Option<BearerToken>,
-    /// The last token request, if it failed: its number, the deadline it ran under,
-    /// and its error.
-    failure: Option<TokenFailure>,
-}
-
 /// Talks to one Jamf Pro server. The only code in the exporter that does Jamf I/O.
+///
+/// Requests go through a [`Refresh`], which carries what belongs to one refresh (its
+/// deadline, `jamf_up`, its failed token request); the client keeps only what outlives
+/// a refresh: the HTTP connection pool, the cached token and the request counter.
 pub struct JamfClient {
     http: reqwest::Client,
     base_url: String,
     auth: Auth,
     max_body_bytes: usize,
     in_flight: Semaphore,
-    token: Mutex<TokenSlot>,
+    token: Mutex<Option<BearerToken>>,
     generation: AtomicU64,
-    /// Token requests finished (written under the `token` lock; read before taking it).
-    token_attempts: AtomicU64,
     oauth_versioned: AtomicBool,
-    authenticated_success: AtomicBool,
     requests: IntCounterVec,
+}
+
+/// One refresh's use of the client. Every request of a refresh goes through it, so
+/// nothing about one refresh is remembered in the client itself.
+pub struct Refresh<'c> {
+    client: &'c JamfClient,
+    deadline: Instant,
+    /// An authenticated request got a 2xx answer: `jamf_up`.
+    authenticated_success: AtomicBool,
+    /// This refresh's failed token request. Refused credentials cost one failed login
+    /// per refresh, not one per collector: Jamf may lock a local account after a few.
+    token_failure: std::sync::Mutex<Option<JamfError>>,
 }
 
 /// A response already read into memory.
@@ -292,11 +308,9 @@ impl JamfClient {
             auth: settings.auth,
             max_body_bytes: settings.max_body_bytes,
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
-            token: Mutex::new(TokenSlot::default()),
+            token: Mutex::new(None),
             generation: AtomicU64::new(0),
-            token_attempts: AtomicU64::new(0),
             oauth_versioned: AtomicBool::new(false),
-            authenticated_success: AtomicBool::new(false),
             requests,
         })
     }
@@ -305,12 +319,24 @@ impl JamfClient {
         &self.base_url
     }
 
-    /// Starts a refresh: `jamf_up` is about the last refresh only.
-    pub fn begin_refresh(&self) {
-        self.authenticated_success.store(false, Ordering::SeqCst);
+    /// Starts a refresh that must end by `deadline`.
+    pub fn begin_refresh(&self, deadline: Instant) -> Refresh<'_> {
+        Refresh {
+            client: self,
+            deadline,
+            authenticated_success: AtomicBool::new(false),
+            token_failure: std::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl Refresh<'_> {
+    /// When this refresh must be over, retries included.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
     }
 
-    /// True when, since `begin_refresh`, a bearer token was obtained or reused and an
+    /// `jamf_up` for this refresh: a bearer token was obtained or reused and an
     /// authenticated request got a 2xx answer.
     pub fn up(&self) -> bool {
         self.authenticated_success.load(Ordering::SeqCst)
@@ -321,9 +347,8 @@ impl JamfClient {
         &self,
         route: &Route,
         query: &[(&str, String)],
-        deadline: Instant,
     ) -> Result<T, JamfError> {
-        let body = self.get_ok(route, query, Authn::Bearer, deadline).await?;
+        let body = self.get_ok(route, query, Authn::Bearer).await?;
         decode(route.template, &body)
     }
 
@@ -331,22 +356,15 @@ impl JamfClient {
     pub async fn get_json_anonymous<T: DeserializeOwned>(
         &self,
         route: &Route,
-        deadline: Instant,
     ) -> Result<T, JamfError> {
-        let body = self.get_ok(route, &[], Authn::None, deadline).await?;
+        let body = self.get_ok(route, &[], Authn::None).await?;
         decode(route.template, &body)
     }
 
     /// GET without a token, once, returning the status and body whatever the status:
     /// for `/healthCheck.html`, whose 503 carries a reading.
-    pub async fn get_raw_once(
-        &self,
-        route: &Route,
-        deadline: Instant,
-    ) -> Result<(u16, Bytes), JamfError> {
-        let answer = self
-            .send_once(Method::GET, route, &[], Authn::None, deadline)
-            .await?;
+    pub async fn get_raw_once(&self, route: &Route) -> Result<(u16, Bytes), JamfError> {
+        let answer = self.send_once(route, &[], Authn::None).await?;
         Ok((answer.status.as_u16(), answer.body))
     }
 
@@ -356,7 +374,6 @@ impl JamfClient {
         &self,
         route: &Route,
         sort: &str,
-        deadline: Instant,
     ) -> Result<Vec<T>, JamfError> {
         let mut items: Vec<T> = Vec::new();
         for page in 0..MAX_PAGES {
@@ -365,7 +382,7 @@ impl JamfClient {
                 ("page-size", PAGE_SIZE.to_string()),
                 ("sort", sort.to_owned()),
             ];
-            let answer: Page<T> = self.get_json(route, &query, deadline).await?;
+            let answer: Page<T> = self.get_json(route, &query).await?;
             let received = answer.results.len();
             items.extend(answer.results);
             let done = match answer.total_count {
@@ -387,13 +404,11 @@ impl JamfClient {
         route: &Route,
         query: &[(&str, String)],
         authn: Authn,
-        deadline: Instant,
     ) -> Result<Bytes, JamfError> {
         let mut reauthenticated = false;
         loop {
-            let answer = self
-                .send_with_retries(route, query, authn, deadline)
-                .await?;
+            let answer =
+                with_retries(route, self.deadline, || self.send_once(route, query, authn)).await?;
             let status = answer.status;
             if status.is_success() {
                 if matches!(authn, Authn::Bearer) {
@@ -418,53 +433,110 @@ impl JamfClient {
         }
     }
 
-    /// Sends a GET, retrying it as `with_retries` says. Returns the final answer
-    /// whatever its status.
-    async fn send_with_retries(
-        &self,
-        route: &Route,
-        query: &[(&str, String)],
-        authn: Authn,
-        deadline: Instant,
-    ) -> Result<Answer, JamfError> {
-        with_retries(route, deadline, || {
-            self.send_once(Method::GET, route, query, authn, deadline)
-        })
-        .await
-    }
-
     async fn send_once(
         &self,
-        method: Method,
         route: &Route,
         query: &[(&str, String)],
         authn: Authn,
-        deadline: Instant,
     ) -> Result<Answer, JamfError> {
+        let client = self.client;
         let token = match authn {
-            Authn::Bearer => Some(self.bearer(deadline).await?),
+            Authn::Bearer => Some(self.bearer().await?),
             Authn::None => None,
         };
-        let url = format!("{}{}", self.base_url, route.path);
-        let mut request = self
-            .http
-            .request(method, url)
-            .header("Accept", "application/json");
+        let url = format!("{}{}", client.base_url, route.path);
+        let mut request = client.http.get(url).header("Accept", "application/json");
         if !query.is_empty() {
             request = request.query(query);
         }
         if let Some((value, _)) = &token {
             request = request.bearer_auth(value.expose());
         }
-        let result = self.execute(route, request, deadline).await;
+        let result = client.execute(route, request, self.deadline).await;
         if let (Ok(answer), Some((_, generation))) = (&result, &token) {
             if answer.status == StatusCode::UNAUTHORIZED {
-                self.forget_token(*generation).await;
+                client.forget_token(*generation).await;
             }
         }
         result
     }
 
+    /// The current bearer token, obtaining a new one when none is cached or it is close
+    /// to expiry. Renewal is serialised: parallel collectors wait for one token request,
+    /// and once it has failed, nothing else in this refresh asks again.
+    async fn bearer(&self) -> Result<(Secret, u64), JamfError> {
+        let client = self.client;
+        let mut slot = client.token.lock().await;
+        if let Some(token) = slot.as_ref() {
+            if Instant::now() < token.renew_after {
+                return Ok((token.value.clone(), token.generation));
+            }
+        }
+        if let Some(error) = lock(&self.token_failure).clone() {
+            return Err(error);
+        }
+        let (value, lifetime) = match client.obtain_token(self.deadline).await {
+            Ok(obtained) => obtained,
+            Err(error) => {
+                *lock(&self.token_failure) = Some(error.clone());
+                return Err(error);
+            }
+        };
+        let generation = client.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        *slot = Some(BearerToken {
+            value: value.clone(),
+            renew_after: renewal_time(Instant::now(), lifetime),
+            generation,
+        });
+        Ok((value, generation))
+    }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Held only for a clone or an assignment, so a poisoned value is still whole.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// When a token obtained at `now` with `lifetime` should be renewed: well before it
+/// expires (lifetimes as short as 60 s are seen in the wild), and never later than
+/// `MAX_TOKEN_CACHE` whatever lifetime the server claims.
+fn renewal_time(now: Instant, lifetime: Duration) -> Instant {
+    let margin = Duration::from_secs(300).min(lifetime / 3);
+    let kept = lifetime.saturating_sub(margin).min(MAX_TOKEN_CACHE);
+    now.checked_add(kept).unwrap_or(now)
+}
+
+/// The lifetime an OAuth answer's `expires_in` gives. A missing, zero or negative value
+/// is taken as the shortest lifetime seen in practice; one that is no duration at all
+/// (1e20 seconds) makes the answer unusable.
+fn oauth_lifetime(expires_in: Option<f64>, endpoint: &str) -> Result<Duration, JamfError> {
+    match expires_in {
+        Some(seconds) if seconds > 0.0 => {
+            Duration::try_from_secs_f64(seconds).map_err(|_| JamfError::Decode {
+                endpoint: endpoint.to_owned(),
+                detail: "expires_in is not a usable number of seconds".to_owned(),
+            })
+        }
+        _ => Ok(DEFAULT_OAUTH_LIFETIME),
+    }
+}
+
+/// The lifetime a user token's `expires` gives, measured from `now`; unknown or past
+/// expiries fall back to a short default.
+fn user_token_lifetime(
+    expires: Option<&serde_json::Value>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Duration {
+    expires
+        .and_then(expiry_from_json)
+        .and_then(|expires| (expires - now).to_std().ok())
+        .filter(|lifetime| !lifetime.is_zero())
+        .unwrap_or(DEFAULT_USER_TOKEN_LIFETIME)
+}
+
+impl JamfClient {
     /// Sends one request under the concurrency limit and reads its body within limits.
     async fn execute(
         &self,
@@ -499,7 +571,7 @@ impl JamfClient {
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|value| value.to_str().ok())
-                .and_then(parse_retry_after);
+                .and_then(|value| parse_retry_after(value, chrono::Utc::now()));
             let body = read_limited(response, endpoint, self.max_body_bytes).await?;
             Ok::<_, JamfError>(Answer {
                 status,
@@ -528,60 +600,14 @@ impl JamfClient {
         outcome
     }
 
-    /// The current bearer token, obtaining a new one when none is cached or it is close
-    /// to expiry. Renewal is serialised: parallel collectors wait for one token request.
-    async fn bearer(&self, deadline: Instant) -> Result<(Secret, u64), JamfError> {
-        let attempts_before = self.token_attempts.load(Ordering::SeqCst);
-        let mut slot = self.token.lock().await;
-        if let Some(token) = slot.current.as_ref() {
-            if Instant::now() < token.renew_after {
-                return Ok((token.value.clone(), token.generation));
-            }
-        }
-        // A failed token request is not repeated by the callers that waited for it, nor
-        // later in the same refresh (every collector of a refresh shares its deadline):
-        // refused credentials cost one failed login per refresh, not one per collector,
-        // and Jamf may lock a local account after a few.
-        if let Some(failure) = &slot.failure {
-            if failure.attempt > attempts_before || failure.deadline == deadline {
-                return Err(failure.error.clone());
-            }
-        }
-        let attempt = self.token_attempts.load(Ordering::SeqCst) + 1;
-        let result = self.obtain_token(deadline).await;
-        self.token_attempts.store(attempt, Ordering::SeqCst);
-        let (value, lifetime) = match result {
-            Ok(obtained) => obtained,
-            Err(error) => {
-                slot.failure = Some(TokenFailure {
-                    attempt,
-                    deadline,
-                    error: error.clone(),
-                });
-                return Err(error);
-            }
-        };
-        // Renew well before expiry; lifetimes as short as 60 s are seen in the wild.
-        let margin = Duration::from_secs(300).min(lifetime / 3);
-        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        slot.failure = None;
-        slot.current = Some(BearerToken {
-            value: value.clone(),
-            renew_after: Instant::now() + lifetime.saturating_sub(margin),
-            generation,
-        });
-        Ok((value, generation))
-    }
-
     /// Forgets the token only if it is still the one that was refused.
     async fn forget_token(&self, generation: u64) {
         let mut slot = self.token.lock().await;
         if slot
-            .current
             .as_ref()
             .is_some_and(|token| token.generation == generation)
         {
-            slot.current = None;
+            *slot = None;
         }
     }
 
@@ -613,11 +639,7 @@ impl JamfClient {
                         continue;
                     }
                     let token: OAuthToken = token_answer(&route, answer)?;
-                    let lifetime = token
-                        .expires_in
-                        .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
-                        .map(Duration::from_secs_f64)
-                        .unwrap_or(Duration::from_secs(60));
+                    let lifetime = oauth_lifetime(token.expires_in, route.template)?;
                     return Ok((Secret::new(token.access_token), lifetime));
                 }
             }
@@ -629,17 +651,7 @@ impl JamfClient {
                     })
                     .await?;
                 let token: UserToken = token_answer(&route, answer)?;
-                let lifetime = token
-                    .expires
-                    .as_ref()
-                    .and_then(expiry_from_json)
-                    .map(|expires| {
-                        (expires - chrono::Utc::now())
-                            .to_std()
-                            .unwrap_or(Duration::ZERO)
-                    })
-                    .filter(|lifetime| !lifetime.is_zero())
-                    .unwrap_or(Duration::from_secs(300));
+                let lifetime = user_token_lifetime(token.expires.as_ref(), chrono::Utc::now());
                 Ok((Secret::new(token.token), lifetime))
             }
         }
@@ -662,7 +674,9 @@ impl JamfClient {
 
 /// Runs `send` until it gives a final answer. 5xx, 408, 429, timeouts and connection
 /// errors are retried with exponential backoff and jitter (or `Retry-After`), up to
-/// `MAX_ATTEMPTS` and never past the deadline; the last answer or error is returned.
+/// `MAX_ATTEMPTS`; a wait that would end past the deadline is not started, so the last
+/// answer or error is returned instead. Certificate failures are not retried: they do
+/// not fix themselves within seconds.
 async fn with_retries<F, Fut>(
     route: &Route,
     deadline: Instant,
@@ -684,7 +698,7 @@ where
             return result;
         }
         let delay = retry_after.unwrap_or_else(|| backoff(attempt));
-        if Instant::now() + delay >= deadline {
+        if delay >= deadline.saturating_duration_since(Instant::now()) {
             return result;
         }
         tracing::debug!(
@@ -735,16 +749,15 @@ fn backoff(attempt: u32) -> Duration {
     base.mul_f64(0.5 + fastrand::f64())
 }
 
-/// `Retry-After` as seconds or an HTTP date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
+/// `Retry-After` as seconds or an HTTP date. Any size is accepted here: the retry loop
+/// compares it with the time the refresh has left and never waits past that.
+fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    (date.with_timezone(&chrono::Utc) - chrono::Utc::now())
-        .to_std()
-        .ok()
+    (date.with_timezone(&chrono::Utc) - now).to_std().ok()
 }
 
 /// Reads a body, refusing one larger than `max` bytes without buffering it whole.
@@ -803,9 +816,6 @@ fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T, JamfErr
         }
     })
 }
-
-/// Shared by the collectors so they can hold the client behind an `Arc`.
-pub type SharedClient = Arc<JamfClient>;
 
 #[cfg(test)]
 mod tests {
@@ -903,9 +913,17 @@ mod tests {
 
     #[test]
     fn retry_after_accepts_seconds_and_dates() {
-        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(parse_retry_after("soon"), None);
+        let now = chrono::Utc::now();
+        assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
+            None
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            parse_retry_after("9300000000000000000", now),
+            Some(Duration::from_secs(9_300_000_000_000_000_000))
+        );
     }
 
     #[test]

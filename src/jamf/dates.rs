@@ -3,10 +3,19 @@
 //! Anything missing, empty or unparseable is "unknown" (`None`): the exporter then
 //! exports no sample, never 0, which would read as "expired in 1970".
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 
-/// Parses a Jamf date or date-time string.
+/// Parses a Jamf date or date-time string. A date outside the years 1970 to 9999 is
+/// absurd for anything Jamf reports and is unknown too.
 pub fn parse(text: &str) -> Option<DateTime<Utc>> {
+    parse_any(text).filter(plausible)
+}
+
+fn plausible(instant: &DateTime<Utc>) -> bool {
+    (1970..=9999).contains(&instant.year())
+}
+
+fn parse_any(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -29,16 +38,18 @@ pub fn parse(text: &str) -> Option<DateTime<Utc>> {
         .map(|instant| instant.with_timezone(&Utc))
 }
 
-/// An epoch number: above 10^11 it is milliseconds, otherwise seconds.
+/// An epoch number: above 10^11 it is milliseconds, otherwise seconds. Past the year
+/// 9999 it is unknown.
 pub fn from_epoch(value: i64) -> Option<DateTime<Utc>> {
     if value <= 0 {
         return None;
     }
-    if value > 100_000_000_000 {
+    let instant = if value > 100_000_000_000 {
         DateTime::from_timestamp_millis(value)
     } else {
         DateTime::from_timestamp(value, 0)
-    }
+    };
+    instant.filter(plausible)
 }
 
 /// Rewrites `…Z`, `…+0000` and zone-less forms into RFC 3339's `±HH:MM`.
@@ -132,5 +143,16 @@ mod tests {
             Some(99_999_999_999)
         );
         assert_eq!(from_epoch(-5), None);
+    }
+
+    #[test]
+    fn dates_outside_the_plausible_years_are_unknown() {
+        assert_eq!(parse("99999-01-01T00:00:00Z"), None);
+        assert_eq!(parse("+99999-01-01T00:00:00Z"), None);
+        assert_eq!(parse("1900-01-01"), None);
+        assert_eq!(from_epoch(i64::MAX), None);
+        // 6e15 milliseconds is the year 192 000.
+        assert_eq!(from_epoch(6_000_000_000_000_000), None);
+        assert!(parse("9999-12-31").is_some());
     }
 }

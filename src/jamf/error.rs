@@ -13,11 +13,14 @@ pub enum Reason {
     ServerError,
     Timeout,
     Connect,
+    Tls,
     Decode,
+    /// The exporter itself failed (a collector panicked), not Jamf.
+    Internal,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 10] = [
         Reason::Auth,
         Reason::Forbidden,
         Reason::NotFound,
@@ -25,7 +28,9 @@ impl Reason {
         Reason::ServerError,
         Reason::Timeout,
         Reason::Connect,
+        Reason::Tls,
         Reason::Decode,
+        Reason::Internal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,7 +42,9 @@ impl Reason {
             Reason::ServerError => "server_error",
             Reason::Timeout => "timeout",
             Reason::Connect => "connect",
+            Reason::Tls => "tls",
             Reason::Decode => "decode",
+            Reason::Internal => "internal",
         }
     }
 }
@@ -66,6 +73,8 @@ pub enum JamfError {
     Timeout { endpoint: String, detail: String },
     #[error("{endpoint}: cannot connect ({detail})")]
     Connect { endpoint: String, detail: String },
+    #[error("{endpoint}: TLS failed ({detail})")]
+    Tls { endpoint: String, detail: String },
     #[error("{endpoint}: cannot decode the response ({detail})")]
     Decode { endpoint: String, detail: String },
 }
@@ -80,6 +89,7 @@ impl JamfError {
             JamfError::Server { .. } => Reason::ServerError,
             JamfError::Timeout { .. } => Reason::Timeout,
             JamfError::Connect { .. } => Reason::Connect,
+            JamfError::Tls { .. } => Reason::Tls,
             JamfError::Decode { .. } => Reason::Decode,
         }
     }
@@ -104,19 +114,43 @@ impl JamfError {
         }
     }
 
-    /// Classifies a transport error from reqwest. DNS, refused connections and TLS
-    /// failures are all `connect`; anything that ran past its time is `timeout`.
+    /// Classifies a transport error from reqwest. DNS and refused connections are
+    /// `connect`, a failed TLS handshake (an untrusted or expired certificate) is `tls`,
+    /// and anything that ran past its time is `timeout`.
     pub fn from_transport(endpoint: &str, error: &reqwest::Error) -> JamfError {
         let endpoint = endpoint.to_owned();
         let detail = transport_detail(error);
         if error.is_timeout() {
             JamfError::Timeout { endpoint, detail }
+        } else if is_tls_failure(error) {
+            JamfError::Tls { endpoint, detail }
         } else if error.is_decode() || error.is_body() {
             JamfError::Decode { endpoint, detail }
         } else {
             JamfError::Connect { endpoint, detail }
         }
     }
+}
+
+/// True when a rustls error is somewhere in the error's chain. `io::Error::source`
+/// skips the error it wraps (and hyper wraps one `io::Error` in another), so wrapped
+/// errors are followed through `get_ref` as well.
+fn is_tls_failure(error: &reqwest::Error) -> bool {
+    let mut pending: Vec<&(dyn std::error::Error + 'static)> = Vec::new();
+    pending.extend(std::error::Error::source(error));
+    while let Some(cause) = pending.pop() {
+        if cause.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(wrapped) = cause
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            pending.push(wrapped);
+        }
+        pending.extend(cause.source());
+    }
+    false
 }
 
 /// The innermost cause of a reqwest error, without the URL (it is the endpoint already).
@@ -191,7 +225,9 @@ mod tests {
                 "server_error",
                 "timeout",
                 "connect",
-                "decode"
+                "tls",
+                "decode",
+                "internal"
             ]
         );
     }

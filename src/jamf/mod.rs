@@ -6,5 +6,7 @@ pub mod dates;
 pub mod error;
 pub mod model;
 
-pub use client::{ClientBuildError, ClientSettings, JamfClient, ProxySettings, Route};
+pub use client::{
+    Auth, ClientBuildError, ClientSettings, JamfClient, ProxySettings, Refresh, Route,
+};
 pub use error::{JamfError, Reason};

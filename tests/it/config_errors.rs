@@ -83,7 +83,7 @@ fn secret_files_lose_one_trailing_newline() {
     .unwrap();
     match config.source {
         config::Source::Jamf(target) => match target.auth {
-            config::Auth::ClientCredentials { client_secret, .. } => {
+            jamf_exporter::jamf::Auth::ClientCredentials { client_secret, .. } => {
                 assert_eq!(client_secret.expose(), "s3cret")
             }
             other => panic!("unexpected auth {other:?}"),

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use jamf_exporter::demo::{Fault, FaultRule, Simulator, SimulatorConfig};
 
-use crate::harness::{self, errors, Login, Metrics, Setup};
+use crate::harness::{
+    self, assert_vpp_stale, closed_port_url, errors, status, Login, Metrics, Setup,
+};
 use crate::process;
 
 const LOCATIONS: &str = "/api/v1/volume-purchasing-locations";
@@ -22,15 +24,6 @@ const ALL: [&str; 7] = [
     "healthcheck",
 ];
 
-fn status(code: u16, body: &str, content_type: &str) -> Fault {
-    Fault::Status {
-        status: code,
-        body: body.to_owned(),
-        content_type: content_type.to_owned(),
-        retry_after: None,
-    }
-}
-
 fn not_found_envelope(what: &str) -> Fault {
     status(
         404,
@@ -39,12 +32,6 @@ fn not_found_envelope(what: &str) -> Fault {
         ),
         "application/json",
     )
-}
-
-/// A port on loopback that nothing listens on.
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("http://{}", listener.local_addr().unwrap())
 }
 
 fn content_path(id: &str) -> String {
@@ -82,29 +69,6 @@ fn assert_all_failed(metrics: &Metrics, reason: &str, refreshes: f64) {
     assert_eq!(metrics.count("jamf_vpp_location_info"), 0, "no data");
 }
 
-/// Asserts `vpp` failed with `reason` (`count` times so far) but still serves the
-/// `n_locations` locations of its last good refresh, while the others are fine.
-fn assert_vpp_stale(metrics: &Metrics, reason: &str, count: f64, n_locations: usize) {
-    assert_eq!(
-        metrics.value("jamf_collector_success", &[("collector", "vpp")]),
-        Some(0.0)
-    );
-    assert_eq!(errors(metrics, "vpp", reason), count);
-    assert_eq!(
-        metrics.count("jamf_vpp_licenses_purchased"),
-        n_locations,
-        "the last good data is kept"
-    );
-    assert!(metrics.has(
-        "jamf_collector_last_success_timestamp_seconds",
-        &[("collector", "vpp")]
-    ));
-    assert_eq!(
-        metrics.value("jamf_collector_success", &[("collector", "notifications")]),
-        Some(1.0)
-    );
-}
-
 /// Whether any per-app licence series is labelled with this location.
 fn has_content_of(metrics: &Metrics, location_id: &str) -> bool {
     let label = format!("location_id=\"{location_id}\"");
@@ -122,10 +86,12 @@ async fn n_locations(setup: &Setup) -> usize {
 #[tokio::test]
 async fn connection_refused_from_the_start() {
     let url = closed_port_url();
+    // Long enough for the token request's three retries (0.5 s, 1 s and 2 s, ±50 %)
+    // even on a loaded machine, so every collector fails as `connect`.
     let setup = harness::start_custom(
         SimulatorConfig::demo(),
         Login::Client,
-        &["--refresh.timeout", "2s"],
+        &["--refresh.timeout", "8s"],
         harness::point_at(&url),
     )
     .await;
@@ -165,12 +131,15 @@ async fn connection_refused_after_good_data() {
 }
 
 #[tokio::test]
-async fn dns_failure_is_a_connect_failure() {
+async fn an_unreachable_server_costs_one_token_request_per_refresh() {
+    // A refused loopback port fails like a DNS failure (both are `connect`), without
+    // resolving a name.
+    let url = closed_port_url();
     let setup = harness::start_custom(
         SimulatorConfig::demo(),
         Login::Client,
-        &["--refresh.timeout", "2s"],
-        harness::point_at("https://does-not-exist.invalid"),
+        &["--refresh.timeout", "8s"],
+        harness::point_at(&url),
     )
     .await;
     setup.assert_responsive().await;
@@ -188,7 +157,10 @@ async fn dns_failure_is_a_connect_failure() {
         "{token_requests} token requests"
     );
     let (_, page) = setup.get("/").await;
-    assert!(page.contains("failed to lookup address information"));
+    assert!(
+        page.contains("Connection refused"),
+        "the reason is on the landing page"
+    );
     setup.stop().await;
 }
 

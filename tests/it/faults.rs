@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use jamf_exporter::demo::{Fault, FaultRule, SimulatorConfig};
 
-use crate::harness::{self, errors, Setup};
+use crate::harness::{self, assert_vpp_stale, errors, status};
 
 const LOCATIONS: &str = "/api/v1/volume-purchasing-locations";
 
@@ -14,42 +14,6 @@ fn rule(path: &str, fault: Fault) -> FaultRule {
         fault,
         times: None,
     }
-}
-
-fn status(code: u16, body: &str, content_type: &str) -> Fault {
-    Fault::Status {
-        status: code,
-        body: body.to_owned(),
-        content_type: content_type.to_owned(),
-        retry_after: None,
-    }
-}
-
-/// Asserts the VPP collector failed but its last good data is still served.
-async fn assert_vpp_stale(setup: &Setup, purchased_before: usize) {
-    let metrics = setup.metrics().await;
-    assert_eq!(
-        metrics.value("jamf_collector_success", &[("collector", "vpp")]),
-        Some(0.0)
-    );
-    assert_eq!(
-        metrics.count("jamf_vpp_licenses_purchased"),
-        purchased_before,
-        "last good data kept"
-    );
-    assert!(metrics.has(
-        "jamf_collector_last_success_timestamp_seconds",
-        &[("collector", "vpp")]
-    ));
-    assert_eq!(
-        metrics.value("jamf_collector_success", &[("collector", "notifications")]),
-        Some(1.0)
-    );
-    assert_eq!(
-        metrics.value("jamf_up", &[]),
-        Some(1.0),
-        "other collectors still authenticate fine"
-    );
 }
 
 #[tokio::test]
@@ -99,8 +63,7 @@ async fn server_errors_keep_the_last_good_data() {
         ),
     ));
     setup.refresh().await;
-    assert_vpp_stale(&setup, purchased).await;
-    assert_eq!(errors(&setup.metrics().await, "vpp", "server_error"), 1.0);
+    assert_vpp_stale(&setup.metrics().await, "server_error", 1.0, purchased);
     let attempts = setup.simulator.request_count(LOCATIONS);
     assert!(attempts > 2, "5xx is retried ({attempts} requests)");
     setup.stop().await;
@@ -136,8 +99,7 @@ async fn malformed_json_is_a_decode_error() {
         Fault::Body(r#"{"totalCount": 3, "results": [{"id": "1", "na"#.to_owned()),
     ));
     setup.refresh().await;
-    assert_vpp_stale(&setup, purchased).await;
-    assert_eq!(errors(&setup.metrics().await, "vpp", "decode"), 1.0);
+    assert_vpp_stale(&setup.metrics().await, "decode", 1.0, purchased);
     setup.stop().await;
 }
 
@@ -152,8 +114,7 @@ async fn wrong_json_types_are_a_decode_error() {
         ),
     ));
     setup.refresh().await;
-    assert_vpp_stale(&setup, purchased).await;
-    assert_eq!(errors(&setup.metrics().await, "vpp", "decode"), 1.0);
+    assert_vpp_stale(&setup.metrics().await, "decode", 1.0, purchased);
     let (_, page) = setup.get("/").await;
     assert!(
         page.contains("results[0].totalPurchasedLicenses"),
@@ -176,8 +137,7 @@ async fn a_slow_jamf_is_a_timeout() {
     let started = std::time::Instant::now();
     setup.refresh().await;
     assert!(started.elapsed() < Duration::from_secs(10));
-    assert_vpp_stale(&setup, purchased).await;
-    assert_eq!(errors(&setup.metrics().await, "vpp", "timeout"), 1.0);
+    assert_vpp_stale(&setup.metrics().await, "timeout", 1.0, purchased);
     // Scrapes stay fast while Jamf is slow.
     let scrape = std::time::Instant::now();
     setup.metrics().await;
@@ -249,8 +209,7 @@ async fn an_oversized_body_is_refused_as_decode() {
         },
     ));
     setup.refresh().await;
-    assert_vpp_stale(&setup, purchased).await;
-    assert_eq!(errors(&setup.metrics().await, "vpp", "decode"), 1.0);
+    assert_vpp_stale(&setup.metrics().await, "decode", 1.0, purchased);
     setup.stop().await;
 }
 

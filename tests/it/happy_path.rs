@@ -112,8 +112,10 @@ async fn every_contract_metric_is_produced_by_the_demo() {
         Some(1.0)
     );
     assert_eq!(metrics.count("jamf_collector_success"), 7);
-    // Pre-initialised: 7 collectors × 8 reasons.
-    assert_eq!(metrics.count("jamf_exporter_refresh_errors_total"), 56);
+    // Pre-initialised: 7 collectors × 10 reasons.
+    assert_eq!(metrics.count("jamf_exporter_refresh_errors_total"), 70);
+    // vpp and ade label their records with ids: 2 collectors × 2 reasons.
+    assert_eq!(metrics.count("jamf_exporter_skipped_records_total"), 4);
     setup.stop().await;
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use jamf_exporter::config::{self, Config, Source};
-use jamf_exporter::demo::{Simulator, SimulatorConfig};
+use jamf_exporter::demo::{Fault, Simulator, SimulatorConfig};
 use jamf_exporter::Exporter;
 
 pub const LIMIT: Duration = Duration::from_secs(30);
@@ -148,6 +148,52 @@ pub fn point_at(url: &str) -> impl FnOnce(&mut Config) + '_ {
         Source::Jamf(target) => target.url = url.to_owned(),
         Source::Demo => panic!("the harness never starts the demo"),
     }
+}
+
+/// An answer with this status, body and content type.
+pub fn status(code: u16, body: &str, content_type: &str) -> Fault {
+    Fault::Status {
+        status: code,
+        body: body.to_owned(),
+        content_type: content_type.to_owned(),
+        retry_after: None,
+    }
+}
+
+/// A URL on loopback where nothing listens: connections are refused at once, with no
+/// name to resolve.
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    format!("http://{}", listener.local_addr().expect("its address"))
+}
+
+/// Asserts `vpp` failed with `reason` (`count` times so far) but still serves the
+/// `n_locations` locations of its last good refresh, while the other collectors are fine
+/// and still authenticate.
+pub fn assert_vpp_stale(metrics: &Metrics, reason: &str, count: f64, n_locations: usize) {
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "vpp")]),
+        Some(0.0)
+    );
+    assert_eq!(errors(metrics, "vpp", reason), count);
+    assert_eq!(
+        metrics.count("jamf_vpp_licenses_purchased"),
+        n_locations,
+        "the last good data is kept"
+    );
+    assert!(metrics.has(
+        "jamf_collector_last_success_timestamp_seconds",
+        &[("collector", "vpp")]
+    ));
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "notifications")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        metrics.value("jamf_up", &[]),
+        Some(1.0),
+        "other collectors still authenticate fine"
+    );
 }
 
 /// The sum of `jamf_exporter_refresh_errors_total` for `collector` and `reason`

@@ -8,6 +8,7 @@ mod faults;
 mod golden;
 mod happy_path;
 mod harness;
+mod hostile;
 mod process;
 mod properties;
 mod proxy;

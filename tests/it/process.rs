@@ -146,6 +146,13 @@ impl Exporter {
             .status()
             .expect("kill runs");
         assert!(sent.success());
+        self.wait_for_exit().await
+    }
+}
+
+impl Exporter {
+    /// Waits for the process to exit by itself.
+    pub async fn wait_for_exit(&mut self) -> std::process::ExitStatus {
         let deadline = std::time::Instant::now() + LIMIT;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -153,7 +160,8 @@ impl Exporter {
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "the exporter did not exit after {signal}"
+                "the exporter did not exit; stderr:\n{}",
+                self.stderr()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -193,4 +201,60 @@ async fn sigterm_and_sigint_shut_down_gracefully() {
         assert!(log.contains("msg=\"shutting down\""), "{log}");
         assert!(!log.contains("level=error"), "{log}");
     }
+}
+
+#[tokio::test]
+async fn a_dead_refresh_loop_ends_the_process_with_status_1() {
+    let mut exporter = Exporter::spawn(
+        &["--demo"],
+        &[(jamf_exporter::injected::ENV, "refresh-loop")],
+    )
+    .await;
+    let status = exporter.wait_for_exit().await;
+    assert_eq!(status.code(), Some(1), "{}", exporter.stderr());
+    let log = exporter.stderr();
+    assert!(log.contains("the refresh task panicked"), "{log}");
+}
+
+#[tokio::test]
+async fn a_dead_http_server_ends_the_process_with_status_1() {
+    let mut exporter =
+        Exporter::spawn(&["--demo"], &[(jamf_exporter::injected::ENV, "server")]).await;
+    // The first connection panics the server task itself.
+    let _ = exporter
+        .http
+        .get(format!("http://{}/-/healthy", exporter.address))
+        .send()
+        .await;
+    let status = exporter.wait_for_exit().await;
+    assert_eq!(status.code(), Some(1), "{}", exporter.stderr());
+    let log = exporter.stderr();
+    assert!(log.contains("the HTTP server task panicked"), "{log}");
+}
+
+#[tokio::test]
+async fn a_panicking_collector_counts_internal_and_refreshes_go_on() {
+    let exporter = Exporter::spawn(
+        &["--demo", "--refresh.interval", "1s"],
+        &[(jamf_exporter::injected::ENV, "collector:version")],
+    )
+    .await;
+    let metrics = exporter
+        .wait_for("two refreshes with the injected panic", |metrics| {
+            metrics.value(
+                "jamf_exporter_refresh_errors_total",
+                &[("collector", "version"), ("reason", "internal")],
+            ) >= Some(2.0)
+        })
+        .await;
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "version")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        metrics.value("jamf_collector_success", &[("collector", "vpp")]),
+        Some(1.0),
+        "the other collectors are not touched"
+    );
+    assert_eq!(metrics.value("jamf_up", &[]), Some(1.0));
 }

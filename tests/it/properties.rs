@@ -30,7 +30,7 @@ fn config() -> ProptestConfig {
 
 /// Instants from year 1 to year 9999, with nanoseconds.
 fn instant() -> impl Strategy<Value = DateTime<Utc>> {
-    (-62_135_596_800i64..=253_402_300_799i64, 0u32..1_000_000_000)
+    (0i64..=253_402_300_799i64, 0u32..1_000_000_000)
         .prop_map(|(seconds, nanos)| Utc.timestamp_opt(seconds, nanos).unwrap())
 }
 
@@ -524,7 +524,7 @@ proptest! {
             vpp: Some(vec![location].into()),
             ..Snapshot::default()
         };
-        let text = jamf_exporter::metrics::render_text(&snapshot, Utc::now());
+        let text = jamf_exporter::metrics::render_snapshot(&snapshot, std::time::Duration::from_secs(300), Utc::now());
         let expected: BTreeMap<String, String> = [
             "location_id",
             "location",

@@ -415,14 +415,21 @@ async fn the_binary_tunnels_https_through_https_proxy_from_the_environment() {
 async fn the_binary_honours_no_proxy_from_the_environment() {
     let simulator = Simulator::start(SimulatorConfig::demo()).await.unwrap();
     let proxy = ForwardProxy::start(Some(simulator.addr())).await;
-    let url = format!("http://{UNRESOLVABLE}");
-    // The suffix matches the host, so the client goes direct and cannot resolve it.
+    // 0.0.0.0 is this machine without being a loopback address, so the proxy would
+    // apply; NO_PROXY names it, so the client goes direct to a closed port and nothing
+    // leaves the machine or needs a name resolved.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://0.0.0.0:{closed}");
     let child = process::Exporter::spawn(
         &child_args(&url),
         &[
             ("JAMF_CLIENT_SECRET", "demo-secret"),
             ("HTTP_PROXY", &proxy.url()),
-            ("NO_PROXY", "proxy-test.invalid"),
+            ("NO_PROXY", "0.0.0.0"),
         ],
     )
     .await;

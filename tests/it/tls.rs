@@ -1,5 +1,6 @@
 //! Jamf over HTTPS: a private CA given with `--jamf.ca-file` is trusted, and without it
-//! the certificate is refused, counted as `connect`, while the exporter keeps serving.
+//! the certificate is refused, counted as `tls` and not retried, while the exporter keeps
+//! serving.
 
 use std::path::PathBuf;
 
@@ -97,7 +98,7 @@ async fn a_private_ca_given_with_ca_file_is_trusted() {
 }
 
 #[tokio::test]
-async fn an_untrusted_certificate_is_a_connect_failure() {
+async fn an_untrusted_certificate_is_a_tls_failure_without_retries() {
     let pki = Pki::new(&["127.0.0.1", "localhost"]);
     let setup = harness::start(pki.simulator(), &["--refresh.timeout", "2s"]).await;
     setup.assert_responsive().await;
@@ -109,21 +110,29 @@ async fn an_untrusted_certificate_is_a_connect_failure() {
             Some(0.0),
             "{collector}"
         );
-        assert_eq!(errors(&metrics, collector, "connect"), 1.0, "{collector}");
+        assert_eq!(errors(&metrics, collector, "tls"), 1.0, "{collector}");
     }
     assert_eq!(metrics.count("jamf_vpp_licenses_purchased"), 0, "no data");
+    // A certificate does not fix itself in seconds: one token attempt, no retries.
+    assert_eq!(
+        metrics.value(
+            "jamf_exporter_api_requests_total",
+            &[("endpoint", "/api/oauth/token"), ("code", "error")],
+        ),
+        Some(1.0)
+    );
     // The handshake fails before any request reaches the simulator.
     assert!(setup.simulator.requests().is_empty());
     assert_eq!(setup.simulator.tokens_issued(), 0);
     let (_, page) = setup.get("/").await;
     assert!(
-        page.contains("connect: ") && page.contains("invalid peer certificate: UnknownIssuer"),
+        page.contains("tls: ") && page.contains("invalid peer certificate: UnknownIssuer"),
         "the reason is on the landing page"
     );
     // A second refresh fails the same way; the process is fine.
     setup.refresh().await;
     let metrics = setup.metrics().await;
-    assert_eq!(errors(&metrics, "vpp", "connect"), 2.0);
+    assert_eq!(errors(&metrics, "vpp", "tls"), 2.0);
     setup.assert_responsive().await;
     setup.stop().await;
 }
@@ -145,6 +154,6 @@ async fn the_ca_of_another_server_is_not_enough() {
     .await;
     let metrics = setup.metrics().await;
     assert_eq!(metrics.value("jamf_up", &[]), Some(0.0));
-    assert_eq!(errors(&metrics, "vpp", "connect"), 1.0);
+    assert_eq!(errors(&metrics, "vpp", "tls"), 1.0);
     setup.stop().await;
 }

@@ -62,6 +62,13 @@ fn web_yaml(password_hash: &str, client_auth: &str) -> String {
 }
 
 async fn exporter(web_config: &Path) -> (Simulator, jamf_exporter::Exporter) {
+    exporter_with(web_config, &[]).await
+}
+
+async fn exporter_with(
+    web_config: &Path,
+    extra_flags: &[&str],
+) -> (Simulator, jamf_exporter::Exporter) {
     let sim = SimulatorConfig::demo();
     let id = sim.credentials.client_id.clone();
     let secret = sim.credentials.client_secret.clone();
@@ -76,7 +83,9 @@ async fn exporter(web_config: &Path) -> (Simulator, jamf_exporter::Exporter) {
         "127.0.0.1:0".into(),
         "--web.config.file".into(),
         web_config.display().to_string(),
-    ];
+    ]
+    .into_iter()
+    .chain(extra_flags.iter().map(|flag| (*flag).to_owned()));
     let env: std::collections::HashMap<String, String> =
         [("JAMF_CLIENT_SECRET".to_owned(), secret)].into();
     let config = Config::from_raw(config::try_parse_from(args).unwrap(), &env).unwrap();
@@ -243,4 +252,51 @@ fn a_bad_web_config_file_stops_start_up_with_a_clear_error() {
     assert!(stderr.contains("web.yml"), "{stderr}");
     assert!(stderr.contains("unknown_key"), "{stderr}");
     assert!(!stderr.contains("not-a-bcrypt-hash"), "{stderr}");
+}
+
+/// More clients than `--web.max-requests` while each request is in its bcrypt check: the
+/// permit is taken before authentication, so the extra clients get 503 at once instead
+/// of queueing for the CPU; once the checks are done, permits are free again.
+#[tokio::test]
+async fn requests_in_authentication_count_against_max_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    // A cost high enough that the checks overlap on any machine.
+    let hash = bcrypt::hash("right", 10).unwrap();
+    write(
+        dir.path(),
+        "web.yml",
+        &format!("basic_auth_users:\n  prometheus: '{hash}'\n"),
+    );
+    let (simulator, exporter) =
+        exporter_with(&dir.path().join("web.yml"), &["--web.max-requests", "2"]).await;
+    let url = format!("http://{}/metrics", exporter.addresses[0]);
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let attempts = (0..12).map(|n| {
+        let request = http
+            .get(&url)
+            .basic_auth("prometheus", Some(format!("wrong-{n}")));
+        async move { request.send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let refused = statuses.iter().filter(|status| **status == 503).count();
+    assert!(
+        statuses
+            .iter()
+            .all(|status| *status == 401 || *status == 503),
+        "{statuses:?}"
+    );
+    assert!(refused >= 1, "no request was over the limit: {statuses:?}");
+    assert!(
+        refused <= 10,
+        "at least the first two were checked: {statuses:?}"
+    );
+    let right = http
+        .get(&url)
+        .basic_auth("prometheus", Some("right"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status().as_u16(), 200, "the permits came back");
+    exporter.stop().await;
+    simulator.shutdown().await;
 }

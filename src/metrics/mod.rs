@@ -1,0 +1,286 @@
+//! What the telemetry path shows: every metric declared once (`families`), the
+//! exporter's own counters, and one rendering path from a snapshot to bytes.
+//!
+//! Jamf data is never held in labelled gauges that are updated in place: each
+//! exposition is written from the one current `Snapshot`, so series of deleted objects
+//! vanish with the next successful refresh and days-until-expiry follow the clock.
+//!
+//! # Rendering and its cache
+//! An exposition is the snapshot's families (written by `snapshot::write`), then the
+//! counters and, on `/metrics`, the process metrics, both encoded by the prometheus
+//! crate. It is rendered at most once per snapshot and wall-clock second, off the async
+//! workers (`spawn_blocking`), and compressed at most once, when a client first asks for
+//! gzip. Every scrape in that second shares the same bytes: counters and days until
+//! expiry may thus be up to one second old, about 1e-5 days.
+
+pub mod families;
+mod snapshot;
+mod text;
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+use tokio::sync::{Mutex, OnceCell};
+
+use crate::jamf::Reason;
+use crate::snapshot::{CollectorName, Snapshot, SnapshotStore};
+use families::Family;
+pub use text::escape_into;
+use text::TextWriter;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MetricsError {
+    #[error("cannot register metrics: {0}")]
+    Register(#[from] prometheus::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("cannot encode metrics: {0}")]
+    Encode(#[from] prometheus::Error),
+    #[error("cannot compress metrics: {0}")]
+    Compress(#[from] std::io::Error),
+    #[error("the rendering task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// The counters one Jamf server's client and poller update while the exporter runs.
+pub struct Counters {
+    pub api_requests: IntCounterVec,
+    pub refresh_errors: IntCounterVec,
+    pub skipped_records: IntCounterVec,
+    registry: Registry,
+}
+
+impl Counters {
+    /// Builds the counters in a private registry (never the global one, so tests stay
+    /// hermetic). The error and skipped-record series of every enabled collector start
+    /// at 0, so `rate()` and `increase()` see their first increment.
+    pub fn new(enabled: &[CollectorName]) -> Result<Counters, MetricsError> {
+        let api_requests = counter_vec(&families::API_REQUESTS)?;
+        let refresh_errors = counter_vec(&families::REFRESH_ERRORS)?;
+        let skipped_records = counter_vec(&families::SKIPPED_RECORDS)?;
+        for collector in enabled {
+            for reason in Reason::ALL {
+                refresh_errors.with_label_values(&[collector.as_str(), reason.as_str()]);
+            }
+            if collector.has_record_ids() {
+                for reason in SkipReason::ALL {
+                    skipped_records.with_label_values(&[collector.as_str(), reason.as_str()]);
+                }
+            }
+        }
+        let registry = Registry::new();
+        registry.register(Box::new(api_requests.clone()))?;
+        registry.register(Box::new(refresh_errors.clone()))?;
+        registry.register(Box::new(skipped_records.clone()))?;
+        Ok(Counters {
+            api_requests,
+            refresh_errors,
+            skipped_records,
+            registry,
+        })
+    }
+
+    pub fn count_error(&self, collector: CollectorName, reason: Reason) {
+        self.refresh_errors
+            .with_label_values(&[collector.as_str(), reason.as_str()])
+            .inc();
+    }
+
+    pub fn count_skipped(&self, collector: CollectorName, reason: SkipReason, n: u64) {
+        if n > 0 {
+            self.skipped_records
+                .with_label_values(&[collector.as_str(), reason.as_str()])
+                .inc_by(n);
+        }
+    }
+}
+
+/// The `reason` label of `jamf_exporter_skipped_records_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    NoId,
+    DuplicateId,
+}
+
+impl SkipReason {
+    pub const ALL: [SkipReason; 2] = [SkipReason::NoId, SkipReason::DuplicateId];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::NoId => "no_id",
+            SkipReason::DuplicateId => "duplicate_id",
+        }
+    }
+}
+
+fn counter_vec(family: &Family<2>) -> Result<IntCounterVec, prometheus::Error> {
+    IntCounterVec::new(Opts::new(family.name, family.help), &family.labels)
+}
+
+/// The exporter process itself: `process_*` and `jamf_exporter_build_info`.
+pub struct ProcessMetrics {
+    registry: Registry,
+}
+
+impl ProcessMetrics {
+    pub fn new() -> Result<ProcessMetrics, MetricsError> {
+        let registry = Registry::new();
+        let build_info = IntGaugeVec::new(
+            Opts::new(families::BUILD_INFO.name, families::BUILD_INFO.help),
+            &families::BUILD_INFO.labels,
+        )?;
+        build_info
+            .with_label_values(&[
+                env!("CARGO_PKG_VERSION"),
+                env!("JAMF_EXPORTER_REVISION"),
+                env!("JAMF_EXPORTER_RUSTC").trim_start_matches("rustc "),
+            ])
+            .set(1);
+        registry.register(Box::new(build_info))?;
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
+        Ok(ProcessMetrics { registry })
+    }
+}
+
+/// One exposition source: a snapshot store with its counters and, for `/metrics`, the
+/// process metrics. It keeps the last rendering for the scrapes of the same second.
+pub struct Metrics {
+    store: Arc<SnapshotStore>,
+    pub counters: Arc<Counters>,
+    process: Option<Arc<ProcessMetrics>>,
+    refresh_interval: Duration,
+    cached_help: String,
+    last: Mutex<Option<Arc<Exposition>>>,
+}
+
+/// One rendering, shared by every scrape of its snapshot and second.
+pub struct Exposition {
+    /// A `Weak` keeps the old snapshot's allocation, so a newer snapshot cannot reuse
+    /// its address while this one is compared against it; its data is freed.
+    snapshot: Weak<Snapshot>,
+    second: i64,
+    pub text: Bytes,
+    gzip: OnceCell<Bytes>,
+}
+
+impl Exposition {
+    /// The text, gzip-compressed once, off the async workers.
+    pub async fn gzip(&self) -> Result<Bytes, RenderError> {
+        self.gzip
+            .get_or_try_init(|| {
+                let text = self.text.clone();
+                async move { tokio::task::spawn_blocking(move || compress(&text)).await? }
+            })
+            .await
+            .cloned()
+    }
+}
+
+impl Metrics {
+    pub fn new(
+        store: Arc<SnapshotStore>,
+        counters: Arc<Counters>,
+        process: Option<Arc<ProcessMetrics>>,
+        refresh_interval: Duration,
+    ) -> Metrics {
+        Metrics {
+            store,
+            counters,
+            process,
+            refresh_interval,
+            cached_help: format!(
+                " Cached; refreshed every {}.",
+                crate::duration::format(refresh_interval)
+            ),
+            last: Mutex::new(None),
+        }
+    }
+
+    /// The exposition of the current snapshot at `now`, rendered at most once per
+    /// snapshot and second. Concurrent scrapes wait for one rendering.
+    pub async fn exposition(
+        self: &Arc<Self>,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<Exposition>, RenderError> {
+        let snapshot = self.store.load();
+        let second = now.timestamp();
+        let mut last = self.last.lock().await;
+        if let Some(exposition) = last.as_ref() {
+            if exposition.second == second
+                && std::ptr::eq(exposition.snapshot.as_ptr(), Arc::as_ptr(&snapshot))
+            {
+                return Ok(exposition.clone());
+            }
+        }
+        // Let go of the old text before writing the new one: only scrapes still sending
+        // it keep it alive.
+        let size_hint = last.take().map_or(0, |old| old.text.len());
+        let metrics = self.clone();
+        let weak = Arc::downgrade(&snapshot);
+        let text = tokio::task::spawn_blocking(move || metrics.render(&snapshot, now, size_hint))
+            .await??;
+        let exposition = Arc::new(Exposition {
+            snapshot: weak,
+            second,
+            text: Bytes::from(text),
+            gzip: OnceCell::new(),
+        });
+        *last = Some(exposition.clone());
+        Ok(exposition)
+    }
+
+    /// Renders `snapshot` at `now` with the counters and process metrics as they are.
+    pub fn render(
+        &self,
+        snapshot: &Snapshot,
+        now: DateTime<Utc>,
+        size_hint: usize,
+    ) -> Result<String, prometheus::Error> {
+        // Room for a little growth, so a text as long as last time is written without
+        // doubling its buffer.
+        let mut out = TextWriter::new(size_hint + size_hint / 32, &self.cached_help);
+        snapshot::write(&mut out, snapshot, self.refresh_interval, now);
+        let encoder = prometheus::TextEncoder::new();
+        out.raw(&encoder.encode_to_string(&self.counters.registry.gather())?);
+        if let Some(process) = &self.process {
+            out.raw(&encoder.encode_to_string(&process.registry.gather())?);
+        }
+        Ok(out.finish())
+    }
+}
+
+/// The exposition text of one snapshot at `now`, without counters or process metrics.
+/// Pure.
+pub fn render_snapshot(
+    snapshot: &Snapshot,
+    refresh_interval: Duration,
+    now: DateTime<Utc>,
+) -> String {
+    let cached_help = format!(
+        " Cached; refreshed every {}.",
+        crate::duration::format(refresh_interval)
+    );
+    let mut out = TextWriter::new(0, &cached_help);
+    snapshot::write(&mut out, snapshot, refresh_interval, now);
+    out.finish()
+}
+
+fn compress(text: &[u8]) -> Result<Bytes, RenderError> {
+    use std::io::Write as _;
+    let mut encoder = GzEncoder::new(Vec::with_capacity(text.len() / 8), Compression::default());
+    encoder.write_all(text)?;
+    Ok(Bytes::from(encoder.finish()?))
+}
+
+#[cfg(test)]
+mod tests;
