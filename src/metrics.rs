@@ -564,6 +564,13 @@ const SPECS: &[Spec] = &[
     Spec { name: "jamf_builtin_ca_expiry_timestamp_seconds", help: "Expiry of Jamf Pro's built-in certificate authority, Unix seconds.", labels: &[] },
     Spec { name: "jamf_version_info", help: "Jamf Pro version; always 1.", labels: &["version"] },
     Spec { name: "jamf_healthcheck_code", help: "Jamf Pro /healthCheck.html reading: 0 when healthy, else the healthCode.", labels: &[] },
+    // Renewals (issue 9).
+    Spec { name: "jamf_supervision_identity_expiry_timestamp_seconds", help: "Expiry of the Apple Configurator supervision identity (a date, taken as 00:00 UTC), Unix seconds.", labels: &["identity_id", "identity_name"] },
+    Spec { name: "jamf_cloud_services_token_expiry_timestamp_seconds", help: "Expiry of the Jamf Cloud Services connection token (refreshExpiration), Unix seconds.", labels: &[] },
+    Spec { name: "jamf_sso_certificate_expiry_timestamp_seconds", help: "Expiry of the SAML signing certificate used for single sign-on, Unix seconds.", labels: &[] },
+    Spec { name: "jamf_cloud_ldap_certificate_expiry_timestamp_seconds", help: "Expiry of the cloud identity provider's Google Secure LDAP keystore, Unix seconds.", labels: &["idp_id", "idp_name"] },
+    Spec { name: "jamf_server_certificate_expiry_timestamp_seconds", help: "Expiry (notAfter) of the TLS certificate the Jamf URL presented, Unix seconds.", labels: &[] },
+    // End of renewals (issue 9).
     Spec { name: "jamf_up", help: "1 when the last refresh obtained or reused a bearer token and got a successful authenticated answer.", labels: &[] },
     Spec { name: "jamf_collector_success", help: "1 when the collector's last refresh succeeded.", labels: &["collector"] },
     Spec { name: "jamf_collector_duration_seconds", help: "How long the collector's last refresh took.", labels: &["collector"] },
@@ -858,6 +865,49 @@ fn visit<'a>(snapshot: &'a Snapshot, now: DateTime<Utc>, out: &mut impl Sink<'a>
     if let Some(health) = &snapshot.healthcheck {
         out.push("jamf_healthcheck_code", &[], health.code as f64);
     }
+    // Renewals (issue 9).
+    for identity in snapshot.supervision_identities.as_deref().into_iter().flatten() {
+        out.push_opt(
+            "jamf_supervision_identity_expiry_timestamp_seconds",
+            &[identity.id.as_str(), identity.name.as_str()],
+            identity.expiry.map(seconds),
+        );
+    }
+    out.push_opt(
+        "jamf_cloud_services_token_expiry_timestamp_seconds",
+        &[],
+        snapshot
+            .cloud_services
+            .as_ref()
+            .and_then(|token| token.token_expiry)
+            .map(seconds),
+    );
+    out.push_opt(
+        "jamf_sso_certificate_expiry_timestamp_seconds",
+        &[],
+        snapshot
+            .sso_certificate
+            .as_ref()
+            .and_then(|certificate| certificate.expiry)
+            .map(seconds),
+    );
+    for keystore in snapshot.cloud_ldap.as_deref().into_iter().flatten() {
+        out.push_opt(
+            "jamf_cloud_ldap_certificate_expiry_timestamp_seconds",
+            &[keystore.id.as_str(), keystore.name.as_str()],
+            keystore.expiry.map(seconds),
+        );
+    }
+    out.push_opt(
+        "jamf_server_certificate_expiry_timestamp_seconds",
+        &[],
+        snapshot
+            .server_certificate
+            .as_ref()
+            .and_then(|certificate| certificate.not_after)
+            .map(seconds),
+    );
+    // End of renewals (issue 9).
     out.push("jamf_up", &[], bool_value(snapshot.up));
     for status in &snapshot.collectors {
         let labels = [status.name.as_str()];
@@ -891,7 +941,8 @@ mod tests {
 
     use super::*;
     use crate::snapshot::{
-        AdeInstance, BuiltinCa, CollectorStatus, HealthCheck, JamfVersion, VppContentItem,
+        AdeInstance, BuiltinCa, CloudLdapKeystore, CloudServices, CollectorStatus, HealthCheck,
+        JamfVersion, ServerCertificate, SsoCertificate, SupervisionIdentity, VppContentItem,
         VppLocation,
     };
 
@@ -1103,6 +1154,40 @@ mod tests {
                 version: Some("11.23.2".to_owned()),
             }),
             healthcheck: Some(HealthCheck { code: 0 }),
+            supervision_identities: Some(
+                vec![
+                    SupervisionIdentity {
+                        id: "2".to_owned(),
+                        name: "Cart \"B\"\nRoom 4".to_owned(),
+                        expiry: Some(at(1_780_000_000)),
+                    },
+                    SupervisionIdentity {
+                        id: "1".to_owned(),
+                        name: "No date".to_owned(),
+                        expiry: None,
+                    },
+                ]
+                .into(),
+            ),
+            cloud_services: Some(CloudServices {
+                configured: true,
+                token_expiry: Some(at(1_790_000_000)),
+            }),
+            sso_certificate: Some(SsoCertificate {
+                configured: false,
+                expiry: None,
+            }),
+            cloud_ldap: Some(
+                vec![CloudLdapKeystore {
+                    id: "1001".to_owned(),
+                    name: "Google\\Workspace".to_owned(),
+                    expiry: Some(at(1_800_000_000)),
+                }]
+                .into(),
+            ),
+            server_certificate: Some(ServerCertificate {
+                not_after: Some(at(1_770_500_000)),
+            }),
         }
     }
 
@@ -1196,6 +1281,37 @@ mod tests {
             }),
             healthcheck: rng.bool().then(|| HealthCheck {
                 code: rng.i64(-5..5),
+            }),
+            supervision_identities: rng.bool().then(|| {
+                (0..rng.usize(0..3))
+                    .map(|index| SupervisionIdentity {
+                        id: index.to_string(),
+                        name: random_text(rng),
+                        expiry: random_time(rng),
+                    })
+                    .collect::<Vec<_>>()
+                    .into()
+            }),
+            cloud_services: rng.bool().then(|| CloudServices {
+                configured: rng.bool(),
+                token_expiry: random_time(rng),
+            }),
+            sso_certificate: rng.bool().then(|| SsoCertificate {
+                configured: rng.bool(),
+                expiry: random_time(rng),
+            }),
+            cloud_ldap: rng.bool().then(|| {
+                (0..rng.usize(0..3))
+                    .map(|index| CloudLdapKeystore {
+                        id: index.to_string(),
+                        name: random_text(rng),
+                        expiry: random_time(rng),
+                    })
+                    .collect::<Vec<_>>()
+                    .into()
+            }),
+            server_certificate: rng.bool().then(|| ServerCertificate {
+                not_after: random_time(rng),
             }),
             ..Snapshot::default()
         }

@@ -82,6 +82,10 @@ impl Poller {
             CollectorName::BuiltinCa,
             CollectorName::Version,
             CollectorName::Healthcheck,
+            CollectorName::SupervisionIdentities,
+            CollectorName::CloudServices,
+            CollectorName::SsoCertificate,
+            CollectorName::CloudLdap,
         ]
         .into_iter()
         .filter(|name| wanted(*name))
@@ -109,6 +113,18 @@ impl Poller {
             .unwrap_or_else(|_| Err(out_of_time(CollectorName::VppContent)))
             .map(Collected::VppContent);
             outcomes.push((CollectorName::VppContent, result, began.elapsed()));
+        }
+
+        if wanted(CollectorName::ServerCertificate) {
+            // Last, so the certificate comes from one of this refresh's own handshakes.
+            let began = Instant::now();
+            let result = tokio::time::timeout_at(
+                deadline,
+                collect(client, CollectorName::ServerCertificate, deadline),
+            )
+            .await
+            .unwrap_or_else(|_| Err(out_of_time(CollectorName::ServerCertificate)));
+            outcomes.push((CollectorName::ServerCertificate, result, began.elapsed()));
         }
 
         let next = self.apply(&previous, outcomes);
@@ -220,6 +236,21 @@ async fn collect(
         CollectorName::Healthcheck => {
             Collected::Healthcheck(collectors::healthcheck::collect(client, deadline).await?)
         }
+        CollectorName::SupervisionIdentities => Collected::SupervisionIdentities(
+            collectors::supervision_identities::collect(client, deadline).await?,
+        ),
+        CollectorName::CloudServices => {
+            Collected::CloudServices(collectors::cloud_services::collect(client, deadline).await?)
+        }
+        CollectorName::SsoCertificate => Collected::SsoCertificate(
+            collectors::sso_certificate::collect(client, deadline).await?,
+        ),
+        CollectorName::CloudLdap => {
+            Collected::CloudLdap(collectors::cloud_ldap::collect(client, deadline).await?)
+        }
+        CollectorName::ServerCertificate => Collected::ServerCertificate(
+            collectors::server_certificate::collect(client, deadline).await?,
+        ),
     })
 }
 
@@ -232,6 +263,13 @@ fn store_data(snapshot: &mut Snapshot, collected: Collected) {
         Collected::BuiltinCa(data) => snapshot.builtin_ca = Some(data),
         Collected::Version(data) => snapshot.version = Some(data),
         Collected::Healthcheck(data) => snapshot.healthcheck = Some(data),
+        Collected::SupervisionIdentities(data) => {
+            snapshot.supervision_identities = Some(Arc::new(data))
+        }
+        Collected::CloudServices(data) => snapshot.cloud_services = Some(data),
+        Collected::SsoCertificate(data) => snapshot.sso_certificate = Some(data),
+        Collected::CloudLdap(data) => snapshot.cloud_ldap = Some(Arc::new(data)),
+        Collected::ServerCertificate(data) => snapshot.server_certificate = Some(data),
     }
 }
 
@@ -244,5 +282,10 @@ fn clear_data(snapshot: &mut Snapshot, name: CollectorName) {
         CollectorName::BuiltinCa => snapshot.builtin_ca = None,
         CollectorName::Version => snapshot.version = None,
         CollectorName::Healthcheck => snapshot.healthcheck = None,
+        CollectorName::SupervisionIdentities => snapshot.supervision_identities = None,
+        CollectorName::CloudServices => snapshot.cloud_services = None,
+        CollectorName::SsoCertificate => snapshot.sso_certificate = None,
+        CollectorName::CloudLdap => snapshot.cloud_ldap = None,
+        CollectorName::ServerCertificate => snapshot.server_certificate = None,
     }
 }

@@ -6,8 +6,13 @@
 
 pub mod ade;
 pub mod builtin_ca;
+pub mod cloud_ldap;
+pub mod cloud_services;
 pub mod healthcheck;
 pub mod notifications;
+pub mod server_certificate;
+pub mod sso_certificate;
+pub mod supervision_identities;
 pub mod version;
 pub mod vpp;
 pub mod vpp_content;
@@ -17,7 +22,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::snapshot::{
-    AdeInstance, BuiltinCa, HealthCheck, JamfVersion, VppContentItem, VppLocation,
+    AdeInstance, BuiltinCa, CloudLdapKeystore, CloudServices, HealthCheck, JamfVersion,
+    ServerCertificate, SsoCertificate, SupervisionIdentity, VppContentItem, VppLocation,
 };
 
 /// The collectors, in the order they appear everywhere (flags, metrics, landing page).
@@ -30,10 +36,15 @@ pub enum CollectorName {
     BuiltinCa,
     Version,
     Healthcheck,
+    SupervisionIdentities,
+    CloudServices,
+    SsoCertificate,
+    CloudLdap,
+    ServerCertificate,
 }
 
 impl CollectorName {
-    pub const ALL: [CollectorName; 7] = [
+    pub const ALL: [CollectorName; 12] = [
         CollectorName::Vpp,
         CollectorName::VppContent,
         CollectorName::Ade,
@@ -41,6 +52,11 @@ impl CollectorName {
         CollectorName::BuiltinCa,
         CollectorName::Version,
         CollectorName::Healthcheck,
+        CollectorName::SupervisionIdentities,
+        CollectorName::CloudServices,
+        CollectorName::SsoCertificate,
+        CollectorName::CloudLdap,
+        CollectorName::ServerCertificate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +68,11 @@ impl CollectorName {
             CollectorName::BuiltinCa => "builtin_ca",
             CollectorName::Version => "version",
             CollectorName::Healthcheck => "healthcheck",
+            CollectorName::SupervisionIdentities => "supervision_identities",
+            CollectorName::CloudServices => "cloud_services",
+            CollectorName::SsoCertificate => "sso_certificate",
+            CollectorName::CloudLdap => "cloud_ldap",
+            CollectorName::ServerCertificate => "server_certificate",
         }
     }
 
@@ -89,6 +110,11 @@ pub enum Collected {
     BuiltinCa(BuiltinCa),
     Version(JamfVersion),
     Healthcheck(HealthCheck),
+    SupervisionIdentities(Vec<SupervisionIdentity>),
+    CloudServices(CloudServices),
+    SsoCertificate(SsoCertificate),
+    CloudLdap(Vec<CloudLdapKeystore>),
+    ServerCertificate(ServerCertificate),
 }
 
 /// A label value for an optional string field: Jamf's text exactly, or empty.

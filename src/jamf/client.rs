@@ -204,6 +204,9 @@ pub struct JamfClient {
     oauth_versioned: AtomicBool,
     authenticated_success: AtomicBool,
     requests: IntCounterVec,
+    /// The DER of the leaf certificate Jamf presented on the latest HTTPS answer of this
+    /// refresh, for the `server_certificate` collector: it costs no connection of its own.
+    peer_certificate: std::sync::Mutex<Option<Vec<u8>>>,
 }
 
 /// A response already read into memory.
@@ -233,6 +236,8 @@ impl JamfClient {
             // A redirect could carry the token request's body (the client secret) to
             // another host; Jamf's API does not redirect, so a 3xx is an error instead.
             .redirect(reqwest::redirect::Policy::none())
+            // Hands each answer the server's certificate (see `peer_certificate`).
+            .tls_info(true)
             .user_agent(concat!("jamf_exporter/", env!("CARGO_PKG_VERSION")));
         let env_no_proxy = || {
             // reqwest's order: the first of the two that is set wins.
@@ -298,6 +303,7 @@ impl JamfClient {
             oauth_versioned: AtomicBool::new(false),
             authenticated_success: AtomicBool::new(false),
             requests,
+            peer_certificate: std::sync::Mutex::new(None),
         })
     }
 
@@ -308,6 +314,13 @@ impl JamfClient {
     /// Starts a refresh: `jamf_up` is about the last refresh only.
     pub fn begin_refresh(&self) {
         self.authenticated_success.store(false, Ordering::SeqCst);
+        *lock_peer(&self.peer_certificate) = None;
+    }
+
+    /// The DER of the leaf certificate Jamf presented on the latest HTTPS answer since
+    /// `begin_refresh`; `None` over plain HTTP or before any answer arrived.
+    pub fn peer_certificate(&self) -> Option<Vec<u8>> {
+        lock_peer(&self.peer_certificate).clone()
     }
 
     /// True when, since `begin_refresh`, a bearer token was obtained or reused and an
@@ -495,6 +508,13 @@ impl JamfClient {
                 .await
                 .map_err(|e| JamfError::from_transport(endpoint, &e))?;
             let status = response.status();
+            if let Some(der) = response
+                .extensions()
+                .get::<reqwest::tls::TlsInfo>()
+                .and_then(reqwest::tls::TlsInfo::peer_certificate)
+            {
+                *lock_peer(&self.peer_certificate) = Some(der.to_vec());
+            }
             let retry_after = response
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
@@ -658,6 +678,11 @@ impl JamfClient {
         })
         .await
     }
+}
+
+fn lock_peer(slot: &std::sync::Mutex<Option<Vec<u8>>>) -> std::sync::MutexGuard<'_, Option<Vec<u8>>> {
+    // The slot holds a whole value or nothing; a poisoned lock is still usable.
+    slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs `send` until it gives a final answer. 5xx, 408, 429, timeouts and connection
