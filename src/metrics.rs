@@ -866,7 +866,12 @@ fn visit<'a>(snapshot: &'a Snapshot, now: DateTime<Utc>, out: &mut impl Sink<'a>
         out.push("jamf_healthcheck_code", &[], health.code as f64);
     }
     // Renewals (issue 9).
-    for identity in snapshot.supervision_identities.as_deref().into_iter().flatten() {
+    for identity in snapshot
+        .supervision_identities
+        .as_deref()
+        .into_iter()
+        .flatten()
+    {
         out.push_opt(
             "jamf_supervision_identity_expiry_timestamp_seconds",
             &[identity.id.as_str(), identity.name.as_str()],

@@ -242,9 +242,9 @@ async fn collect(
         CollectorName::CloudServices => {
             Collected::CloudServices(collectors::cloud_services::collect(client, deadline).await?)
         }
-        CollectorName::SsoCertificate => Collected::SsoCertificate(
-            collectors::sso_certificate::collect(client, deadline).await?,
-        ),
+        CollectorName::SsoCertificate => {
+            Collected::SsoCertificate(collectors::sso_certificate::collect(client, deadline).await?)
+        }
         CollectorName::CloudLdap => {
             Collected::CloudLdap(collectors::cloud_ldap::collect(client, deadline).await?)
         }

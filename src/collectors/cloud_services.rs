@@ -45,7 +45,10 @@ mod tests {
             r#"{"refreshExpiration":1925300000,"scopes":["api"],"tenantId":"t","subject":"s"}"#,
         ));
         assert!(token.configured);
-        assert_eq!(token.token_expiry.map(|d| d.timestamp()), Some(1_925_300_000));
+        assert_eq!(
+            token.token_expiry.map(|d| d.timestamp()),
+            Some(1_925_300_000)
+        );
     }
 
     #[test]

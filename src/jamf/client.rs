@@ -680,9 +680,12 @@ impl JamfClient {
     }
 }
 
-fn lock_peer(slot: &std::sync::Mutex<Option<Vec<u8>>>) -> std::sync::MutexGuard<'_, Option<Vec<u8>>> {
+fn lock_peer(
+    slot: &std::sync::Mutex<Option<Vec<u8>>>,
+) -> std::sync::MutexGuard<'_, Option<Vec<u8>>> {
     // The slot holds a whole value or nothing; a poisoned lock is still usable.
-    slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Runs `send` until it gives a final answer. 5xx, 408, 429, timeouts and connection

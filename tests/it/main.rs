@@ -11,6 +11,7 @@ mod harness;
 mod process;
 mod properties;
 mod proxy;
+mod renewals;
 mod secrets;
 mod tls;
 mod web;
