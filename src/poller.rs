@@ -33,14 +33,19 @@ pub struct Poller {
 }
 
 /// The collectors that run side by side at the start of a refresh; `vpp_content` runs
-/// after them with the location list `vpp` fetched.
-const FIRST_PHASE: [CollectorName; 6] = [
+/// after them with the location list `vpp` fetched, and `server_certificate` last, to
+/// read the certificate of one of the refresh's own handshakes.
+const FIRST_PHASE: [CollectorName; 10] = [
     CollectorName::Vpp,
     CollectorName::Ade,
     CollectorName::Notifications,
     CollectorName::BuiltinCa,
     CollectorName::Version,
     CollectorName::Healthcheck,
+    CollectorName::SupervisionIdentities,
+    CollectorName::CloudServices,
+    CollectorName::SsoCertificate,
+    CollectorName::CloudLdap,
 ];
 
 /// Why one collector's refresh failed.
@@ -136,6 +141,14 @@ impl Poller {
                 .run_collector(CollectorName::VppContent, &refresh, locations)
                 .await;
             outcomes.push(content);
+        }
+
+        if wanted(CollectorName::ServerCertificate) {
+            // Last, so the certificate comes from one of this refresh's own handshakes.
+            let certificate = self
+                .run_collector(CollectorName::ServerCertificate, &refresh, None)
+                .await;
+            outcomes.push(certificate);
         }
 
         let next = self.apply(&previous, outcomes, refresh.up());
@@ -306,6 +319,21 @@ async fn collect(
         CollectorName::Healthcheck => {
             Collected::Healthcheck(collectors::healthcheck::collect(refresh).await?)
         }
+        CollectorName::SupervisionIdentities => Collected::SupervisionIdentities(
+            collectors::supervision_identities::collect(refresh, &mut skipped).await?,
+        ),
+        CollectorName::CloudServices => {
+            Collected::CloudServices(collectors::cloud_services::collect(refresh).await?)
+        }
+        CollectorName::SsoCertificate => {
+            Collected::SsoCertificate(collectors::sso_certificate::collect(refresh).await?)
+        }
+        CollectorName::CloudLdap => {
+            Collected::CloudLdap(collectors::cloud_ldap::collect(refresh, &mut skipped).await?)
+        }
+        CollectorName::ServerCertificate => {
+            Collected::ServerCertificate(collectors::server_certificate::collect(refresh).await?)
+        }
     };
     Ok((collected, skipped))
 }
@@ -319,6 +347,13 @@ fn store_data(snapshot: &mut Snapshot, collected: Collected) {
         Collected::BuiltinCa(data) => snapshot.builtin_ca = Some(data),
         Collected::Version(data) => snapshot.version = Some(data),
         Collected::Healthcheck(data) => snapshot.healthcheck = Some(data),
+        Collected::SupervisionIdentities(data) => {
+            snapshot.supervision_identities = Some(Arc::new(data))
+        }
+        Collected::CloudServices(data) => snapshot.cloud_services = Some(data),
+        Collected::SsoCertificate(data) => snapshot.sso_certificate = Some(data),
+        Collected::CloudLdap(data) => snapshot.cloud_ldap = Some(Arc::new(data)),
+        Collected::ServerCertificate(data) => snapshot.server_certificate = Some(data),
     }
 }
 
@@ -331,5 +366,10 @@ fn clear_data(snapshot: &mut Snapshot, name: CollectorName) {
         CollectorName::BuiltinCa => snapshot.builtin_ca = None,
         CollectorName::Version => snapshot.version = None,
         CollectorName::Healthcheck => snapshot.healthcheck = None,
+        CollectorName::SupervisionIdentities => snapshot.supervision_identities = None,
+        CollectorName::CloudServices => snapshot.cloud_services = None,
+        CollectorName::SsoCertificate => snapshot.sso_certificate = None,
+        CollectorName::CloudLdap => snapshot.cloud_ldap = None,
+        CollectorName::ServerCertificate => snapshot.server_certificate = None,
     }
 }

@@ -21,10 +21,15 @@ pub enum CollectorName {
     BuiltinCa,
     Version,
     Healthcheck,
+    SupervisionIdentities,
+    CloudServices,
+    SsoCertificate,
+    CloudLdap,
+    ServerCertificate,
 }
 
 impl CollectorName {
-    pub const ALL: [CollectorName; 7] = [
+    pub const ALL: [CollectorName; 12] = [
         CollectorName::Vpp,
         CollectorName::VppContent,
         CollectorName::Ade,
@@ -32,6 +37,11 @@ impl CollectorName {
         CollectorName::BuiltinCa,
         CollectorName::Version,
         CollectorName::Healthcheck,
+        CollectorName::SupervisionIdentities,
+        CollectorName::CloudServices,
+        CollectorName::SsoCertificate,
+        CollectorName::CloudLdap,
+        CollectorName::ServerCertificate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,13 +53,24 @@ impl CollectorName {
             CollectorName::BuiltinCa => "builtin_ca",
             CollectorName::Version => "version",
             CollectorName::Healthcheck => "healthcheck",
+            CollectorName::SupervisionIdentities => "supervision_identities",
+            CollectorName::CloudServices => "cloud_services",
+            CollectorName::SsoCertificate => "sso_certificate",
+            CollectorName::CloudLdap => "cloud_ldap",
+            CollectorName::ServerCertificate => "server_certificate",
         }
     }
 
     /// Its records carry ids that become labels, so records without one or with a
     /// repeated one are skipped and counted.
     pub fn has_record_ids(self) -> bool {
-        matches!(self, CollectorName::Vpp | CollectorName::Ade)
+        matches!(
+            self,
+            CollectorName::Vpp
+                | CollectorName::Ade
+                | CollectorName::SupervisionIdentities
+                | CollectorName::CloudLdap
+        )
     }
 
     /// Per-app licences can mean thousands of series, so that collector is opt-in.
@@ -104,6 +125,12 @@ pub struct Snapshot {
     pub builtin_ca: Option<BuiltinCa>,
     pub version: Option<JamfVersion>,
     pub healthcheck: Option<HealthCheck>,
+    // Renewals (issue 9). Each is `None` until its collector first succeeds.
+    pub supervision_identities: Option<Arc<Vec<SupervisionIdentity>>>,
+    pub cloud_services: Option<CloudServices>,
+    pub sso_certificate: Option<SsoCertificate>,
+    pub cloud_ldap: Option<Arc<Vec<CloudLdapKeystore>>>,
+    pub server_certificate: Option<ServerCertificate>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -191,6 +218,49 @@ pub struct JamfVersion {
 pub struct HealthCheck {
     /// 0 when healthy, else Jamf's `healthCode`.
     pub code: i64,
+}
+
+/// An Apple Configurator supervision identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupervisionIdentity {
+    pub id: String,
+    /// Jamf's `displayName`.
+    pub name: String,
+    /// A date, taken as 00:00 UTC.
+    pub expiry: Option<DateTime<Utc>>,
+}
+
+/// The Jamf Cloud Services connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudServices {
+    /// False when Jamf answered 404: no connection is set up.
+    pub configured: bool,
+    /// `refreshExpiration`.
+    pub token_expiry: Option<DateTime<Utc>>,
+}
+
+/// The SAML signing certificate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SsoCertificate {
+    /// False when Jamf answered 404 or sent no keystore details: SSO is not set up.
+    pub configured: bool,
+    pub expiry: Option<DateTime<Utc>>,
+}
+
+/// The LDAP keystore of one Google cloud identity provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudLdapKeystore {
+    pub id: String,
+    /// The provider's `displayName`.
+    pub name: String,
+    pub expiry: Option<DateTime<Utc>>,
+}
+
+/// The TLS certificate the Jamf URL presented during the refresh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerCertificate {
+    /// `None` for a plain-http URL.
+    pub not_after: Option<DateTime<Utc>>,
 }
 
 impl Snapshot {

@@ -6,8 +6,13 @@
 
 pub mod ade;
 pub mod builtin_ca;
+pub mod cloud_ldap;
+pub mod cloud_services;
 pub mod healthcheck;
 pub mod notifications;
+pub mod server_certificate;
+pub mod sso_certificate;
+pub mod supervision_identities;
 pub mod version;
 pub mod vpp;
 pub mod vpp_content;
@@ -16,7 +21,8 @@ use std::collections::{BTreeMap, HashSet};
 
 pub use crate::snapshot::CollectorName;
 use crate::snapshot::{
-    AdeInstance, BuiltinCa, HealthCheck, JamfVersion, VppContentItem, VppLocation,
+    AdeInstance, BuiltinCa, CloudLdapKeystore, CloudServices, HealthCheck, JamfVersion,
+    ServerCertificate, SsoCertificate, SupervisionIdentity, VppContentItem, VppLocation,
 };
 
 /// What one collector produced in one refresh.
@@ -29,6 +35,11 @@ pub enum Collected {
     BuiltinCa(BuiltinCa),
     Version(JamfVersion),
     Healthcheck(HealthCheck),
+    SupervisionIdentities(Vec<SupervisionIdentity>),
+    CloudServices(CloudServices),
+    SsoCertificate(SsoCertificate),
+    CloudLdap(Vec<CloudLdapKeystore>),
+    ServerCertificate(ServerCertificate),
 }
 
 /// Records Jamf sent that cannot become series: `jamf_exporter_skipped_records_total`.

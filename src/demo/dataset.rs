@@ -42,6 +42,15 @@
 //! Also: a built-in CA valid for ~4 more years (`notAfter` in epoch
 //! seconds), version `11.23.2-t1767621885710`, and a healthy `/healthCheck.html`
 //! (`[]`).
+//!
+//! Renewals: supervision identity 1 "Lakeview Configurator Carts" expiring
+//! in ~25 days (`JamfSupervisionIdentityExpiringSoon`; ADE instances point at
+//! identity 2, "LUSD Supervision", ~2 years out); a Cloud Services connection
+//! expiring in ~300 days; an SSO certificate expiring in ~10 days
+//! (`JamfSsoCertificateExpiringSoon`); one Google cloud identity provider
+//! (id 1001) whose LDAP keystore expires in ~200 days, beside an Entra ID one
+//! (id 1002) that has none. The demo server is plain HTTP, so no server
+//! certificate.
 
 use std::collections::BTreeMap;
 
@@ -73,6 +82,17 @@ pub struct Dataset {
     pub healthcheck: (u16, String),
     /// Scripted changes to VPP locations, applied after a number of list answers.
     pub vpp_script: Vec<VppScriptStep>,
+    // Renewals (issue 9).
+    /// `GET /api/v1/supervision-identities` items (paged).
+    pub supervision_identities: Vec<Value>,
+    /// `GET /api/v1/csa/token` body; `None` answers 404 (no Cloud Services connection).
+    pub csa_token: Option<Value>,
+    /// `GET /api/v2/sso/cert` body; `None` answers 404.
+    pub sso_cert: Option<Value>,
+    /// `GET /api/v1/cloud-idp` items (paged).
+    pub cloud_idps: Vec<Value>,
+    /// `GET /api/v2/cloud-ldaps/{id}` bodies by id; a missing id answers 404.
+    pub cloud_ldaps: BTreeMap<String, Value>,
 }
 
 /// Once the VPP list has been answered `after_list_requests` times (counting
@@ -211,6 +231,71 @@ fn builtin_ca(now: DateTime<Utc>) -> Value {
     })
 }
 
+fn supervision_identity(id: i64, name: &str, expiry: &str) -> Value {
+    json!({
+        "id": id,
+        "displayName": name,
+        "commonName": format!("{name} Supervision Identity"),
+        "expirationDate": expiry,
+    })
+}
+
+fn csa_token(now: DateTime<Utc>) -> Value {
+    json!({
+        "refreshExpiration": shifted(now, 300, 0).timestamp(),
+        "scopes": ["api-gateway", "app-catalog"],
+        "tenantId": "5d0e3f1a-2b4c-4e6f-8a9b-0c1d2e3f4a5b",
+        "subject": "lakeviewusd.jamfcloud.com",
+    })
+}
+
+fn sso_cert(now: DateTime<Utc>) -> Value {
+    json!({
+        "keystore": {
+            "key": " ",
+            "keys": [{ "id": "jamf-sso", "valid": true }],
+            "type": "PKCS12",
+            "keystoreSetupType": "GENERATED",
+            "keystoreFileName": "saml-signing.p12",
+        },
+        "keystoreDetails": {
+            "keys": ["jamf-sso"],
+            "serialNumber": 2_301_447_781_u64,
+            "subject": "CN=SSO:lakeviewusd.jamfcloud.com",
+            "issuer": "CN=Lakeview USD JSS Built-in Certificate Authority",
+            // Jamf writes this one without a zone.
+            "expiration": shifted(now, 10, 5 * 3600).format("%Y-%m-%dT%H:%M:%S%.3f").to_string(),
+        },
+    })
+}
+
+fn cloud_idp(id: &str, name: &str, provider: &str) -> Value {
+    json!({
+        "id": id,
+        "displayName": name,
+        "enabled": true,
+        "providerName": provider,
+        "providerDescription": format!("{name} directory"),
+    })
+}
+
+fn cloud_ldap(id: &str, name: &str, expiry: DateTime<Utc>) -> Value {
+    json!({
+        "cloudIdPCommon": { "id": id, "providerName": "GOOGLE", "displayName": name },
+        "server": {
+            "enabled": true,
+            "serverUrl": "ldap.google.com",
+            "port": 636,
+            "keystore": {
+                "type": "PKCS12",
+                "expirationDate": instant(expiry),
+                "subject": "CN=Google Cloud LDAP Client, O=Google Inc",
+                "fileName": "google-ldap.p12",
+            },
+        },
+    })
+}
+
 impl Dataset {
     /// No records at all, but a server that answers: version set, health
     /// check `[]`, no built-in CA (404).
@@ -225,6 +310,11 @@ impl Dataset {
             version: DEMO_VERSION.to_string(),
             healthcheck: (200, "[]".to_string()),
             vpp_script: Vec::new(),
+            supervision_identities: Vec::new(),
+            csa_token: None,
+            sso_cert: None,
+            cloud_idps: Vec::new(),
+            cloud_ldaps: BTreeMap::new(),
         }
     }
 
@@ -459,6 +549,24 @@ impl Dataset {
                     "locationName": "Lakeview High School",
                 }),
             }],
+            supervision_identities: vec![
+                supervision_identity(
+                    1,
+                    "Lakeview Configurator Carts",
+                    &date_only(shifted(now, 25, 0)),
+                ),
+                supervision_identity(2, "LUSD Supervision", &date_only(shifted(now, 730, 0))),
+            ],
+            csa_token: Some(csa_token(now)),
+            sso_cert: Some(sso_cert(now)),
+            cloud_idps: vec![
+                cloud_idp("1001", "Google Workspace", "GOOGLE"),
+                cloud_idp("1002", "Entra ID", "AZURE"),
+            ],
+            cloud_ldaps: BTreeMap::from([(
+                "1001".to_string(),
+                cloud_ldap("1001", "Google Workspace", shifted(now, 200, 0)),
+            )]),
         }
     }
 

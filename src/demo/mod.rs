@@ -2,7 +2,9 @@
 //!
 //! It speaks the parts of the Jamf Pro API the exporter uses: both token
 //! flows, the paged volume purchasing and device enrollment lists,
-//! notifications, the built-in CA, the version and `/healthCheck.html`. `--demo` points the real client at it; tests start it
+//! notifications, the built-in CA, the version, `/healthCheck.html`, and the
+//! renewals (supervision identities, Cloud Services, SSO, cloud LDAP). `--demo`
+//! points the real client at it; tests start it
 //! with their own [`Dataset`] and inject [`Fault`]s; benchmarks give it
 //! thousands of locations and added latency.
 //!

@@ -111,6 +111,11 @@ enum Endpoint<'a> {
     Notifications,
     BuiltinCa,
     Version,
+    SupervisionIdentities,
+    CsaToken,
+    SsoCert,
+    CloudIdps,
+    CloudLdap(&'a str),
 }
 
 impl Endpoint<'_> {
@@ -149,6 +154,15 @@ impl Endpoint<'_> {
                 (Endpoint::BuiltinCa, Method::GET)
             }
             ["api", "v1", "jamf-pro-version"] => (Endpoint::Version, Method::GET),
+            ["api", "v1", "supervision-identities"] => {
+                (Endpoint::SupervisionIdentities, Method::GET)
+            }
+            ["api", "v1", "csa", "token"] => (Endpoint::CsaToken, Method::GET),
+            ["api", "v2", "sso", "cert"] => (Endpoint::SsoCert, Method::GET),
+            ["api", "v1", "cloud-idp"] => (Endpoint::CloudIdps, Method::GET),
+            ["api", "v2", "cloud-ldaps", id] if !id.is_empty() => {
+                (Endpoint::CloudLdap(id), Method::GET)
+            }
             _ => return None,
         };
         Some(endpoint)
@@ -302,6 +316,31 @@ async fn route(shared: &Shared, request: Request<Incoming>, path: &str) -> Respo
             ),
         },
         Endpoint::Version => json_response(StatusCode::OK, &json!({"version": dataset.version})),
+        Endpoint::SupervisionIdentities => paged(
+            &query,
+            shared.max_page_size,
+            Some("id:asc"),
+            dataset.supervision_identities.iter().collect(),
+        ),
+        // Jamf answers 404 when no Cloud Services connection or SSO keystore is set up.
+        Endpoint::CsaToken => match &dataset.csa_token {
+            Some(token) => json_response(StatusCode::OK, token),
+            None => envelope(StatusCode::NOT_FOUND, "NOT_FOUND", "Not Found", "0"),
+        },
+        Endpoint::SsoCert => match &dataset.sso_cert {
+            Some(certificate) => json_response(StatusCode::OK, certificate),
+            None => envelope(StatusCode::NOT_FOUND, "NOT_FOUND", "Not Found", "0"),
+        },
+        Endpoint::CloudIdps => paged(
+            &query,
+            shared.max_page_size,
+            Some("id:asc"),
+            dataset.cloud_idps.iter().collect(),
+        ),
+        Endpoint::CloudLdap(id) => match dataset.cloud_ldaps.get(id) {
+            Some(ldap) => json_response(StatusCode::OK, ldap),
+            None => envelope(StatusCode::NOT_FOUND, "NOT_FOUND", "Not Found", id),
+        },
     }
 }
 

@@ -1323,3 +1323,70 @@ async fn raw_token_lifetimes_are_sent_verbatim() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn renewal_endpoints_serve_the_demo_and_404_when_not_configured() {
+    let sim = start(SimulatorConfig::demo()).await;
+    let http = client();
+    let token = oauth(&http, &sim).await;
+    let (status, identities) = get(&http, &sim, "/api/v1/supervision-identities", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(identities["totalCount"], 2);
+    let (status, csa) = get(&http, &sim, "/api/v1/csa/token", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csa["refreshExpiration"].is_i64());
+    let (status, sso) = get(&http, &sim, "/api/v2/sso/cert", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(sso["keystoreDetails"]["expiration"].is_string());
+    let (status, providers) = get(&http, &sim, "/api/v1/cloud-idp", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ids(&providers), ["1001", "1002"]);
+    let (status, ldap) = get(&http, &sim, "/api/v2/cloud-ldaps/1001", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ldap["server"]["keystore"]["expirationDate"].is_string());
+    let (status, _) = get(&http, &sim, "/api/v2/cloud-ldaps/1002", &token).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Every renewal endpoint needs a token.
+    let (status, body) = get(&http, &sim, "/api/v2/sso/cert", "not-a-token").await;
+    assert_invalid_token(status, &body);
+
+    sim.update_dataset(|dataset| *dataset = Dataset::empty());
+    for path in ["/api/v1/csa/token", "/api/v2/sso/cert"] {
+        let (status, body) = get(&http, &sim, path, &token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["httpStatus"], 404, "{path}");
+    }
+    let (status, identities) = get(&http, &sim, "/api/v1/supervision-identities", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(identities["totalCount"], 0);
+}
+
+#[test]
+fn demo_renewals_are_due_as_documented() {
+    let now = Utc::now();
+    let demo = Dataset::demo(now);
+    let date = |text: &str| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+    };
+    let days = |at: DateTime<Utc>| (at - now).num_seconds() as f64 / 86_400.0;
+    let identity = demo.supervision_identities[0]["expirationDate"]
+        .as_str()
+        .unwrap();
+    assert!((24.0..=25.0).contains(&days(date(identity))));
+    let sso = demo.sso_cert.as_ref().unwrap()["keystoreDetails"]["expiration"]
+        .as_str()
+        .unwrap();
+    let sso = chrono::NaiveDateTime::parse_from_str(sso, "%Y-%m-%dT%H:%M:%S%.3f")
+        .unwrap()
+        .and_utc();
+    assert!((10.0..11.0).contains(&days(sso)));
+    let csa = demo.csa_token.as_ref().unwrap()["refreshExpiration"]
+        .as_i64()
+        .unwrap();
+    assert!(days(DateTime::from_timestamp(csa, 0).unwrap()) > 30.0);
+    assert_eq!(demo.cloud_ldaps.len(), 1);
+}

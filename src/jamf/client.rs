@@ -220,6 +220,9 @@ pub struct Refresh<'c> {
     /// This refresh's failed token request. Refused credentials cost one failed login
     /// per refresh, not one per collector: Jamf may lock a local account after a few.
     token_failure: std::sync::Mutex<Option<JamfError>>,
+    /// The DER of the leaf certificate Jamf presented on this refresh's latest HTTPS
+    /// answer, for the `server_certificate` collector: it costs no connection of its own.
+    peer_certificate: std::sync::Mutex<Option<Vec<u8>>>,
 }
 
 /// A response already read into memory.
@@ -227,6 +230,8 @@ struct Answer {
     status: StatusCode,
     retry_after: Option<Duration>,
     body: Bytes,
+    /// The DER of the server's leaf certificate, over HTTPS.
+    peer_certificate: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -249,6 +254,8 @@ impl JamfClient {
             // A redirect could carry the token request's body (the client secret) to
             // another host; Jamf's API does not redirect, so a 3xx is an error instead.
             .redirect(reqwest::redirect::Policy::none())
+            // Hands each answer the server's certificate (see `peer_certificate`).
+            .tls_info(true)
             .user_agent(concat!("jamf_exporter/", env!("CARGO_PKG_VERSION")));
         let env_no_proxy = || {
             // reqwest's order: the first of the two that is set wins.
@@ -326,14 +333,26 @@ impl JamfClient {
             deadline,
             authenticated_success: AtomicBool::new(false),
             token_failure: std::sync::Mutex::new(None),
+            peer_certificate: std::sync::Mutex::new(None),
         }
     }
 }
 
 impl Refresh<'_> {
+    /// The Jamf base URL.
+    pub fn base_url(&self) -> &str {
+        self.client.base_url()
+    }
+
     /// When this refresh must be over, retries included.
     pub fn deadline(&self) -> Instant {
         self.deadline
+    }
+
+    /// The DER of the leaf certificate Jamf presented on this refresh's latest HTTPS
+    /// answer; `None` over plain HTTP or before any answer arrived.
+    pub fn peer_certificate(&self) -> Option<Vec<u8>> {
+        lock(&self.peer_certificate).clone()
     }
 
     /// `jamf_up` for this refresh: a bearer token was obtained or reused and an
@@ -453,6 +472,13 @@ impl Refresh<'_> {
             request = request.bearer_auth(value.expose());
         }
         let result = client.execute(route, request, self.deadline).await;
+        if let Some(der) = result
+            .as_ref()
+            .ok()
+            .and_then(|answer| answer.peer_certificate.clone())
+        {
+            *lock(&self.peer_certificate) = Some(der);
+        }
         if let (Ok(answer), Some((_, generation))) = (&result, &token) {
             if answer.status == StatusCode::UNAUTHORIZED {
                 client.forget_token(*generation).await;
@@ -567,6 +593,11 @@ impl JamfClient {
                 .await
                 .map_err(|e| JamfError::from_transport(endpoint, &e))?;
             let status = response.status();
+            let peer_certificate = response
+                .extensions()
+                .get::<reqwest::tls::TlsInfo>()
+                .and_then(reqwest::tls::TlsInfo::peer_certificate)
+                .map(<[u8]>::to_vec);
             let retry_after = response
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
@@ -577,6 +608,7 @@ impl JamfClient {
                 status,
                 retry_after,
                 body,
+                peer_certificate,
             })
         })
         .await

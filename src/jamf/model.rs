@@ -117,6 +117,84 @@ pub struct HealthCheckEntry {
     pub health_code: Option<i64>,
 }
 
+// Renewals (issue 9): supervision identities, Cloud Services, SSO, cloud LDAP.
+
+/// GET /api/v1/supervision-identities → .results[]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SupervisionIdentity {
+    /// An integer in the schema; a string is accepted too.
+    #[serde(default, deserialize_with = "id_string")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// A date only (`2030-10-31`), taken as 00:00 UTC.
+    #[serde(default)]
+    pub expiration_date: Option<String>,
+}
+
+/// GET /api/v1/csa/token
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudServicesToken {
+    /// Epoch seconds (milliseconds above 10^11); a string is accepted too.
+    #[serde(default, deserialize_with = "number_or_string")]
+    pub refresh_expiration: Option<String>,
+}
+
+/// GET /api/v2/sso/cert
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SsoCertificate {
+    #[serde(default)]
+    pub keystore_details: Option<SsoKeystoreDetails>,
+}
+
+/// GET /api/v2/sso/cert → .keystoreDetails
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SsoKeystoreDetails {
+    /// No zone designator (`2031-01-15T08:00:00.000`): read as UTC.
+    #[serde(default)]
+    pub expiration: Option<String>,
+}
+
+/// GET /api/v1/cloud-idp → .results[]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudIdentityProvider {
+    #[serde(default, deserialize_with = "id_string")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// `GOOGLE` or `AZURE`; only Google configurations have an LDAP keystore.
+    #[serde(default)]
+    pub provider_name: Option<String>,
+}
+
+/// GET /api/v2/cloud-ldaps/{id}
+#[derive(Debug, Clone, Deserialize)]
+pub struct CloudLdap {
+    #[serde(default)]
+    pub server: Option<CloudLdapServer>,
+}
+
+/// GET /api/v2/cloud-ldaps/{id} → .server
+#[derive(Debug, Clone, Deserialize)]
+pub struct CloudLdapServer {
+    #[serde(default)]
+    pub keystore: Option<CloudLdapKeystore>,
+}
+
+/// GET /api/v2/cloud-ldaps/{id} → .server.keystore
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudLdapKeystore {
+    /// RFC 3339 (`2027-02-21T12:05:47.244Z`).
+    #[serde(default)]
+    pub expiration_date: Option<String>,
+}
+
 /// POST /api/oauth/token
 #[derive(Deserialize)]
 pub struct OAuthToken {

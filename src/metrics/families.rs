@@ -180,6 +180,33 @@ pub const HEALTHCHECK_CODE: Family<0> = jamf(
     [],
 );
 
+// The other dated renewals.
+pub const SUPERVISION_IDENTITY_EXPIRY: Family<2> = jamf(
+    "jamf_supervision_identity_expiry_timestamp_seconds",
+    "Expiry of the Apple Configurator supervision identity (a date, taken as 00:00 UTC), Unix seconds.",
+    ["identity_id", "identity_name"],
+);
+pub const CLOUD_SERVICES_EXPIRY: Family<0> = jamf(
+    "jamf_cloud_services_token_expiry_timestamp_seconds",
+    "Expiry of the Jamf Cloud Services connection token (refreshExpiration), Unix seconds.",
+    [],
+);
+pub const SSO_CERTIFICATE_EXPIRY: Family<0> = jamf(
+    "jamf_sso_certificate_expiry_timestamp_seconds",
+    "Expiry of the SAML signing certificate used for single sign-on, Unix seconds.",
+    [],
+);
+pub const CLOUD_LDAP_EXPIRY: Family<2> = jamf(
+    "jamf_cloud_ldap_certificate_expiry_timestamp_seconds",
+    "Expiry of the cloud identity provider's Google Secure LDAP keystore, Unix seconds.",
+    ["idp_id", "idp_name"],
+);
+pub const SERVER_CERTIFICATE_EXPIRY: Family<0> = jamf(
+    "jamf_server_certificate_expiry_timestamp_seconds",
+    "Expiry (notAfter) of the TLS certificate the Jamf URL presented, Unix seconds.",
+    [],
+);
+
 // Refresh health, from the snapshot.
 pub const UP: Family<0> = gauge(
     "jamf_up",

@@ -173,6 +173,49 @@ pub fn write(
             .map(|health| ([], health.code as f64)),
     );
 
+    out.family(
+        &SUPERVISION_IDENTITY_EXPIRY,
+        snapshot
+            .supervision_identities
+            .as_deref()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| Some(([i.id.as_str(), i.name.as_str()], seconds(i.expiry?)))),
+    );
+    out.family(
+        &CLOUD_SERVICES_EXPIRY,
+        snapshot
+            .cloud_services
+            .as_ref()
+            .and_then(|token| token.token_expiry)
+            .map(|expiry| ([], seconds(expiry))),
+    );
+    out.family(
+        &SSO_CERTIFICATE_EXPIRY,
+        snapshot
+            .sso_certificate
+            .as_ref()
+            .and_then(|certificate| certificate.expiry)
+            .map(|expiry| ([], seconds(expiry))),
+    );
+    out.family(
+        &CLOUD_LDAP_EXPIRY,
+        snapshot
+            .cloud_ldap
+            .as_deref()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| Some(([k.id.as_str(), k.name.as_str()], seconds(k.expiry?)))),
+    );
+    out.family(
+        &SERVER_CERTIFICATE_EXPIRY,
+        snapshot
+            .server_certificate
+            .as_ref()
+            .and_then(|certificate| certificate.not_after)
+            .map(|expiry| ([], seconds(expiry))),
+    );
+
     out.family(&UP, [([], flag(snapshot.up))]);
     let statuses = &snapshot.collectors;
     out.family(

@@ -15,7 +15,9 @@ use super::families::{Family, Kind};
 use super::text::Sink;
 use super::*;
 use crate::snapshot::{
-    AdeInstance, BuiltinCa, CollectorStatus, HealthCheck, JamfVersion, VppContentItem, VppLocation,
+    AdeInstance, BuiltinCa, CloudLdapKeystore, CloudServices, CollectorStatus, HealthCheck,
+    JamfVersion, ServerCertificate, SsoCertificate, SupervisionIdentity, VppContentItem,
+    VppLocation,
 };
 
 const INTERVAL: Duration = Duration::from_secs(300);
@@ -256,6 +258,40 @@ fn tricky_snapshot() -> Snapshot {
             version: Some("11.23.2".to_owned()),
         }),
         healthcheck: Some(HealthCheck { code: 0 }),
+        supervision_identities: Some(
+            vec![
+                SupervisionIdentity {
+                    id: "2".to_owned(),
+                    name: "Cart \"B\"\nRoom 4".to_owned(),
+                    expiry: Some(at(1_780_000_000)),
+                },
+                SupervisionIdentity {
+                    id: "1".to_owned(),
+                    name: "No date".to_owned(),
+                    expiry: None,
+                },
+            ]
+            .into(),
+        ),
+        cloud_services: Some(CloudServices {
+            configured: true,
+            token_expiry: Some(at(1_790_000_000)),
+        }),
+        sso_certificate: Some(SsoCertificate {
+            configured: false,
+            expiry: None,
+        }),
+        cloud_ldap: Some(
+            vec![CloudLdapKeystore {
+                id: "1001".to_owned(),
+                name: "Google\\Workspace".to_owned(),
+                expiry: Some(at(1_800_000_000)),
+            }]
+            .into(),
+        ),
+        server_certificate: Some(ServerCertificate {
+            not_after: Some(at(1_770_500_000)),
+        }),
     }
 }
 
@@ -348,6 +384,37 @@ fn random_snapshot(rng: &mut fastrand::Rng) -> Snapshot {
         }),
         healthcheck: rng.bool().then(|| HealthCheck {
             code: rng.i64(-5..5),
+        }),
+        supervision_identities: rng.bool().then(|| {
+            (0..rng.usize(0..3))
+                .map(|index| SupervisionIdentity {
+                    id: index.to_string(),
+                    name: random_text(rng),
+                    expiry: random_time(rng),
+                })
+                .collect::<Vec<_>>()
+                .into()
+        }),
+        cloud_services: rng.bool().then(|| CloudServices {
+            configured: rng.bool(),
+            token_expiry: random_time(rng),
+        }),
+        sso_certificate: rng.bool().then(|| SsoCertificate {
+            configured: rng.bool(),
+            expiry: random_time(rng),
+        }),
+        cloud_ldap: rng.bool().then(|| {
+            (0..rng.usize(0..3))
+                .map(|index| CloudLdapKeystore {
+                    id: index.to_string(),
+                    name: random_text(rng),
+                    expiry: random_time(rng),
+                })
+                .collect::<Vec<_>>()
+                .into()
+        }),
+        server_certificate: rng.bool().then(|| ServerCertificate {
+            not_after: random_time(rng),
         }),
         ..Snapshot::default()
     }

@@ -16,6 +16,12 @@ pub enum Object {
         name: &'static str,
     },
     Notification(&'static str),
+    SupervisionIdentity {
+        id: &'static str,
+        name: &'static str,
+    },
+    /// Something Jamf Pro has once (the SSO certificate): no label beyond the exporter's.
+    JamfServer,
     Exporter,
 }
 
@@ -32,7 +38,10 @@ pub const EXPORTER_DOWN: &str = "JamfExporterDown";
 
 /// Every alert the demo raises while the exporter runs, once it has replayed the token swap of
 /// location 9. Locations 1 (healthy) and 6 (never had licences) and ADE instance 1 raise none;
-/// location 7 raises only the licence one; the exporter and Jamf are healthy.
+/// location 7 raises only the licence one; the exporter and Jamf are healthy. Of the other
+/// renewals, supervision identity 1 (~25 days) and the SSO certificate (~10 days) raise their
+/// Soon warnings; Cloud Services and the cloud LDAP keystore are healthy, and the demo's plain
+/// HTTP has no server certificate.
 pub fn demo_alerts() -> Vec<Expected> {
     use Object::*;
     let location = |id, name| Location { id, name };
@@ -119,6 +128,21 @@ pub fn demo_alerts() -> Vec<Expected> {
             object: Notification("PUSH_CERT_WILL_EXPIRE"),
             mentions: &["PUSH_CERT_WILL_EXPIRE"],
         },
+        Expected {
+            alertname: "JamfSupervisionIdentityExpiringSoon",
+            severity: "warning",
+            object: SupervisionIdentity {
+                id: "1",
+                name: "Lakeview Configurator Carts",
+            },
+            mentions: &["expires on 20", " 00:00 UTC"],
+        },
+        Expected {
+            alertname: "JamfSsoCertificateExpiringSoon",
+            severity: "warning",
+            object: JamfServer,
+            mentions: &["SAML signing certificate", "expires on 20"],
+        },
     ]
 }
 
@@ -134,7 +158,14 @@ pub fn exporter_down() -> Expected {
 /// An alert's name and the label of the object it is about: what tells two alerts apart here.
 pub fn identity(labels: &BTreeMap<String, String>) -> String {
     let name = labels.get("alertname").map(String::as_str).unwrap_or("");
-    for key in ["location_id", "instance_id", "type", "collector"] {
+    for key in [
+        "location_id",
+        "instance_id",
+        "type",
+        "collector",
+        "identity_id",
+        "idp_id",
+    ] {
         if let Some(value) = labels.get(key) {
             return format!("{name}{{{key}=\"{value}\"}}");
         }
@@ -160,7 +191,8 @@ impl Expected {
             Object::Location { id, .. } => format!("{name}{{location_id=\"{id}\"}}"),
             Object::AdeInstance { id, .. } => format!("{name}{{instance_id=\"{id}\"}}"),
             Object::Notification(kind) => format!("{name}{{type=\"{kind}\"}}"),
-            Object::Exporter => name.to_owned(),
+            Object::SupervisionIdentity { id, .. } => format!("{name}{{identity_id=\"{id}\"}}"),
+            Object::JamfServer | Object::Exporter => name.to_owned(),
         }
     }
 
@@ -187,7 +219,11 @@ impl Expected {
                 want.push(("type", kind));
                 kind
             }
-            Object::Exporter => exporter,
+            Object::SupervisionIdentity { id, name } => {
+                want.extend([("identity_id", id), ("identity_name", name)]);
+                name
+            }
+            Object::JamfServer | Object::Exporter => exporter,
         };
         for (key, value) in want {
             let got = labels.get(key).map(String::as_str);

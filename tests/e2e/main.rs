@@ -743,7 +743,7 @@ async fn check_exporter_down(w: &mut World) -> Result<Duration, String> {
 /// The alerts that read a held value (docs/alerts.md) keep firing while the exporter is down;
 /// those on raw series resolve at the first evaluation after the failed scrape.
 async fn check_held_alerts(w: &World) -> Result<(), String> {
-    const HELD: [&str; 8] = [
+    const HELD: [&str; 10] = [
         "JamfVppTokenExpiringSoon",
         "JamfVppTokenExpiryImminent",
         "JamfVppTokenExpired",
@@ -752,6 +752,8 @@ async fn check_held_alerts(w: &World) -> Result<(), String> {
         "JamfVppTokenLocationChanged",
         "JamfAdeTokenExpiringSoon",
         "JamfApnsCertificateExpiring",
+        "JamfSupervisionIdentityExpiringSoon",
+        "JamfSsoCertificateExpiringSoon",
     ];
     let start = Instant::now();
     loop {

@@ -114,7 +114,12 @@ fn collectors_follow_node_exporter_switches() {
             "ade",
             "notifications",
             "version",
-            "healthcheck"
+            "healthcheck",
+            "supervision_identities",
+            "cloud_services",
+            "sso_certificate",
+            "cloud_ldap",
+            "server_certificate"
         ]
     );
 }

@@ -172,6 +172,10 @@ async fn a_401_that_survives_reauthentication_is_auth_without_a_loop() {
         "--no-collector.notifications",
         "--no-collector.version",
         "--no-collector.builtin_ca",
+        "--no-collector.supervision_identities",
+        "--no-collector.cloud_services",
+        "--no-collector.sso_certificate",
+        "--no-collector.cloud_ldap",
     ];
     let setup = harness::start(SimulatorConfig::demo(), &only_vpp).await;
     let n = setup.metrics().await.count("jamf_vpp_licenses_purchased");
@@ -219,11 +223,24 @@ async fn every_data_endpoint_401_stays_bounded() {
     setup
         .simulator
         .inject(FaultRule::always("/api/v1/*", Fault::status(401)));
+    setup
+        .simulator
+        .inject(FaultRule::always("/api/v2/*", Fault::status(401)));
     setup.refresh().await;
     setup.assert_responsive().await;
     let metrics = setup.metrics().await;
     assert_eq!(metrics.value("jamf_up", &[]), Some(0.0));
-    for collector in ["vpp", "vpp_content", "ade", "notifications", "version"] {
+    for collector in [
+        "vpp",
+        "vpp_content",
+        "ade",
+        "notifications",
+        "version",
+        "supervision_identities",
+        "cloud_services",
+        "sso_certificate",
+        "cloud_ldap",
+    ] {
         assert_eq!(errors(&metrics, collector, "auth"), 1.0, "{collector}");
     }
     let refused = setup.simulator.requests()[before_requests..]
@@ -232,7 +249,9 @@ async fn every_data_endpoint_401_stays_bounded() {
         .count();
     let new_tokens = setup.simulator.tokens_issued() - before_tokens;
     // Each request is sent at most twice, and each re-sending follows at most one token.
-    assert!(refused <= 2 * 6, "{refused} refused requests");
+    // Ten bearer requests at most: the six of before, and the first request of each of
+    // the four renewal collectors that need a token.
+    assert!(refused <= 2 * 10, "{refused} refused requests");
     assert!(
         new_tokens >= 1 && new_tokens <= refused / 2 + 1,
         "{new_tokens} tokens"

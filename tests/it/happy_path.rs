@@ -89,6 +89,10 @@ async fn every_contract_metric_is_produced_by_the_demo() {
         "jamf_builtin_ca_expiry_timestamp_seconds",
         "jamf_version_info",
         "jamf_healthcheck_code",
+        "jamf_supervision_identity_expiry_timestamp_seconds",
+        "jamf_cloud_services_token_expiry_timestamp_seconds",
+        "jamf_sso_certificate_expiry_timestamp_seconds",
+        "jamf_cloud_ldap_certificate_expiry_timestamp_seconds",
         "jamf_up",
         "jamf_collector_success",
         "jamf_collector_duration_seconds",
@@ -111,11 +115,17 @@ async fn every_contract_metric_is_produced_by_the_demo() {
         metrics.value("jamf_version_info", &[("version", "11.23.2")]),
         Some(1.0)
     );
-    assert_eq!(metrics.count("jamf_collector_success"), 7);
-    // Pre-initialised: 7 collectors × 10 reasons.
-    assert_eq!(metrics.count("jamf_exporter_refresh_errors_total"), 70);
-    // vpp and ade label their records with ids: 2 collectors × 2 reasons.
-    assert_eq!(metrics.count("jamf_exporter_skipped_records_total"), 4);
+    // The demo is plain HTTP: no server certificate (tests/it/renewals.rs covers TLS).
+    assert_eq!(
+        metrics.count("jamf_server_certificate_expiry_timestamp_seconds"),
+        0
+    );
+    assert_eq!(metrics.count("jamf_collector_success"), 12);
+    // Pre-initialised: 12 collectors × 10 reasons.
+    assert_eq!(metrics.count("jamf_exporter_refresh_errors_total"), 120);
+    // vpp, ade, supervision_identities and cloud_ldap label their records with ids:
+    // 4 collectors × 2 reasons.
+    assert_eq!(metrics.count("jamf_exporter_skipped_records_total"), 8);
     setup.stop().await;
 }
 

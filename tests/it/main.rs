@@ -12,6 +12,7 @@ mod hostile;
 mod process;
 mod properties;
 mod proxy;
+mod renewals;
 mod secrets;
 mod tls;
 mod web;

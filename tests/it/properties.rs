@@ -8,8 +8,9 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use jamf_exporter::config::{self, Config};
 use jamf_exporter::jamf::dates;
 use jamf_exporter::jamf::model::{
-    CertificateAuthority, DeviceEnrollment, DeviceEnrollmentSync, HealthCheckEntry, JamfProVersion,
-    Notification, OAuthToken, Page, UserToken, VppContent, VppLocation,
+    CertificateAuthority, CloudIdentityProvider, CloudLdap, CloudServicesToken, DeviceEnrollment,
+    DeviceEnrollmentSync, HealthCheckEntry, JamfProVersion, Notification, OAuthToken, Page,
+    SsoCertificate, SupervisionIdentity, UserToken, VppContent, VppLocation,
 };
 use jamf_exporter::snapshot::{self, Snapshot};
 use proptest::prelude::*;
@@ -230,6 +231,12 @@ fn decode_every_wire_type(value: &Value) {
     let _ = decode::<Vec<HealthCheckEntry>>(value);
     let _ = decode::<OAuthToken>(value);
     let _ = decode::<UserToken>(value);
+    // Renewals (issue 9).
+    let _ = decode::<Page<SupervisionIdentity>>(value);
+    let _ = decode::<CloudServicesToken>(value);
+    let _ = decode::<SsoCertificate>(value);
+    let _ = decode::<Page<CloudIdentityProvider>>(value);
+    let _ = decode::<CloudLdap>(value);
 }
 
 /// An object with each of `fields` absent or null, plus unknown fields with any value.
@@ -361,6 +368,16 @@ fn id_text(value: &Option<Value>) -> Option<String> {
 
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn server_certificate_parsing_never_panics(
+        der in prop::collection::vec(any::<u8>(), 0..600),
+        prefix in select(vec![vec![], vec![0x30, 0x82, 0x01, 0x00], vec![0x30, 0x81, 0x80, 0x30]]),
+    ) {
+        // The certificate comes from Jamf's server too: any bytes are no date, never a panic.
+        let bytes: Vec<u8> = prefix.into_iter().chain(der).collect();
+        let _ = jamf_exporter::collectors::server_certificate::from_der(&bytes);
+    }
 
     #[test]
     fn wire_types_never_panic_on_any_json(value in json()) {

@@ -22,6 +22,12 @@ pub struct Pki {
 impl Pki {
     /// A certificate for `names`; those that parse as IP addresses become IP SANs.
     pub fn new(names: &[&str]) -> Pki {
+        Pki::with_not_after(names, None)
+    }
+
+    /// As `new`, with the server certificate valid until 00:00 UTC of the date
+    /// `not_after` (year, month, day); rcgen's default when `None`.
+    pub fn with_not_after(names: &[&str], not_after: Option<(i32, u8, u8)>) -> Pki {
         let mut ca_params = CertificateParams::default();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params
@@ -46,6 +52,9 @@ impl Pki {
             .distinguished_name
             .push(DnType::CommonName, "jamf.lakeview.test");
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        if let Some((year, month, day)) = not_after {
+            params.not_after = rcgen::date_time_ymd(year, month, day);
+        }
         let key = KeyPair::generate().unwrap();
         let issuer = Issuer::from_params(&ca_params, &ca_key);
         let certificate = params.signed_by(&key, &issuer).unwrap();
