@@ -1103,6 +1103,7 @@ mod tests {
                 version: Some("11.23.2".to_owned()),
             }),
             healthcheck: Some(HealthCheck { code: 0 }),
+            ..Snapshot::default()
         }
     }
 

@@ -33,6 +33,10 @@ pub struct Snapshot {
     pub builtin_ca: Option<BuiltinCa>,
     pub version: Option<JamfVersion>,
     pub healthcheck: Option<HealthCheck>,
+    /// The last purchased-licence count above 0 seen per VPP location id since the
+    /// process started (`findings::remember_purchased`): how a drop to 0 is noticed
+    /// without Prometheus' history.
+    pub last_nonzero_purchased: Arc<BTreeMap<String, f64>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
