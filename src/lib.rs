@@ -16,6 +16,7 @@
 //! - `demo`: a simulated Jamf Pro served over real HTTP, for `--demo` and the tests.
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod collectors;
 pub mod config;
 pub mod demo;
@@ -102,25 +103,7 @@ impl Exporter {
 /// Starts everything: binds the listeners first (a bad address fails here, before
 /// anything is served), then spawns the poller and the server.
 pub async fn start(config: Config) -> anyhow::Result<Exporter> {
-    let (simulator, target) = match &config.source {
-        Source::Jamf(target) => (None, target.clone()),
-        Source::Demo => {
-            let simulator_config = demo::SimulatorConfig::demo();
-            let auth = Auth::ClientCredentials {
-                client_id: simulator_config.credentials.client_id.clone(),
-                client_secret: Secret::new(simulator_config.credentials.client_secret.clone()),
-            };
-            let simulator = demo::Simulator::start(simulator_config)
-                .await
-                .context("cannot start the demo Jamf Pro simulator")?;
-            let target = JamfTarget {
-                url: simulator.base_url(),
-                auth,
-            };
-            tracing::info!(url = %target.url, "demo mode: serving a simulated Jamf Pro on loopback");
-            (Some(simulator), target)
-        }
-    };
+    let (simulator, target) = jamf_target(&config).await?;
     if simulator.is_none() && target.url.starts_with("http://") {
         tracing::warn!(
             jamf_url = %target.url,
@@ -202,6 +185,30 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         shutdown,
         tasks,
         wake,
+    })
+}
+
+/// The Jamf server to poll: the configured one, or (with `--demo`) a simulator started
+/// on loopback, which the caller keeps running as long as it polls.
+pub async fn jamf_target(config: &Config) -> anyhow::Result<(Option<demo::Simulator>, JamfTarget)> {
+    Ok(match &config.source {
+        Source::Jamf(target) => (None, target.clone()),
+        Source::Demo => {
+            let simulator_config = demo::SimulatorConfig::demo();
+            let auth = Auth::ClientCredentials {
+                client_id: simulator_config.credentials.client_id.clone(),
+                client_secret: Secret::new(simulator_config.credentials.client_secret.clone()),
+            };
+            let simulator = demo::Simulator::start(simulator_config)
+                .await
+                .context("cannot start the demo Jamf Pro simulator")?;
+            let target = JamfTarget {
+                url: simulator.base_url(),
+                auth,
+            };
+            tracing::info!(url = %target.url, "demo mode: serving a simulated Jamf Pro on loopback");
+            (Some(simulator), target)
+        }
     })
 }
 
