@@ -2,6 +2,7 @@
 //! Integration tests: the real exporter against the simulated Jamf Pro over real HTTP.
 
 mod auth;
+mod check;
 mod config_errors;
 mod fault_matrix;
 mod faults;
