@@ -16,6 +16,7 @@
 //! - `demo`: a simulated Jamf Pro served over real HTTP, for `--demo` and the tests.
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod check;
 pub mod collectors;
 pub mod config;
