@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Integration tests: the real exporter against the simulated Jamf Pro over real HTTP.
 
+mod admin_views;
 mod auth;
 mod check;
 mod config_errors;
