@@ -436,3 +436,58 @@ fn absurd_days_do_not_panic() {
         format!("expired {} days ago", i64::MAX)
     );
 }
+
+/// Runbooks that arrive with work merged separately (the shared-location alert and the
+/// collectors of the five renewals not yet in the snapshot); remove once merged.
+const RUNBOOKS_PENDING_MERGE: [&str; 11] = [
+    "JamfVppAppleLocationShared",
+    "JamfSupervisionIdentityExpiringSoon",
+    "JamfSupervisionIdentityExpired",
+    "JamfCloudServicesTokenExpiringSoon",
+    "JamfCloudServicesTokenExpired",
+    "JamfSsoCertificateExpiringSoon",
+    "JamfSsoCertificateExpired",
+    "JamfCloudLdapCertificateExpiringSoon",
+    "JamfCloudLdapCertificateExpired",
+    "JamfServerCertificateExpiringSoon",
+    "JamfServerCertificateExpired",
+];
+
+#[test]
+fn every_runbook_link_uses_the_rules_base_and_exists() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rules = std::fs::read_to_string(root.join("alerts/jamf.rules.yml")).unwrap();
+    let urls: Vec<&str> = rules
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("runbook_url: "))
+        .collect();
+    assert!(!urls.is_empty());
+    for url in urls {
+        assert!(url.starts_with(crate::renewals::RUNBOOK_BASE), "{url}");
+    }
+    let mut named: Vec<&str> = vec![
+        "JamfVppTokenMissing",
+        "JamfVppClientContextMismatch",
+        "JamfVppLicensesExhausted",
+        "JamfVppLicensesDroppedToZero",
+        "JamfVppSyncStale",
+        "JamfVppAppleLocationShared",
+        "JamfAdeSyncFailing",
+        "JamfApnsCertificateExpiring",
+        "JamfApnsCertificateExpired",
+        "JamfApiDown",
+        "JamfCollectorFailing",
+    ];
+    for kind in RenewalKind::ALL {
+        named.push(kind.soon_alert());
+        named.push(kind.expired_alert());
+        named.extend(kind.imminent_alert());
+    }
+    for alert in named {
+        let exists = root.join(format!("docs/runbooks/{alert}.md")).exists();
+        assert!(
+            exists || RUNBOOKS_PENDING_MERGE.contains(&alert),
+            "no runbook for {alert}"
+        );
+    }
+}
