@@ -202,7 +202,7 @@ th{background:#f6f8fa;font-weight:600}td.num{text-align:right;font-variant-numer
 .state{display:inline-block;padding:0 .4rem;border-radius:4px;font-weight:600}\
 .state.ok{background:#dafbe1;color:#116329}.state.warning{background:#fff8c5;color:#7d4e00}\
 .state.critical{background:#ffcecb;color:#a40e26}.state.unknown{background:#eaeef2}\
-.why{display:block;font-size:.9em;color:#57606a}\
+.why{display:block;font-size:.9em;color:#57606a}td.error{overflow-wrap:anywhere}\
 #action-needed ol{padding-left:1.5rem}#action-needed li{margin:.4rem 0;padding:.3rem .5rem;border-left:4px solid #d0d7de}\
 #action-needed li[data-state=critical]{border-color:#cf222e;background:#fff5f5}\
 #action-needed li[data-state=warning]{border-color:#bf8700;background:#fffdf0}\
@@ -565,7 +565,7 @@ fn collector_table(page: &mut String, snapshot: &Snapshot, now: DateTime<Utc>) {
             cell("Last refresh", "", &escape(&age(status.last_attempt, now))),
             cell("Last success", "", &escape(&age(status.last_success, now))),
             cell("Duration", "num", &took(status.duration)),
-            cell("Last error", "", &escape(&error)),
+            cell("Last error", "error", &escape(&error)),
         );
     }
     page.push_str("</tbody></table></section>");
