@@ -14,7 +14,7 @@ use clap::{ArgMatches, Args, Command, FromArgMatches, ValueEnum};
 use serde_json::{json, Value};
 
 use crate::collectors::CollectorName;
-use crate::config::{self, Config, LogLevel, ProcessEnv};
+use crate::config::{self, Config, ProcessEnv};
 use crate::findings::{assessed_renewals, findings, Finding, FindingKind, State, Thresholds};
 use crate::jamf::client::DEFAULT_MAX_BODY_BYTES;
 use crate::jamf::{ClientSettings, JamfClient};
@@ -65,7 +65,12 @@ pub fn command() -> Command {
     for id in HIDDEN {
         command = command.mut_arg(id, |arg| arg.hide(true));
     }
+    // A plugin's stderr is noise to most monitoring systems: warnings only, unless asked.
     command
+        .mut_arg("log_level", |arg| arg.default_value("warn"))
+        .mut_arg("demo", |arg| {
+            arg.help("Check an embedded simulated Jamf Pro on loopback; no credentials needed")
+        })
 }
 
 /// Runs `jamf_exporter check` with `args` (the program name first, then `check`'s own
@@ -131,17 +136,9 @@ fn unknown(message: &str) -> u8 {
 fn configure(matches: ArgMatches) -> Result<(CheckArgs, Config), String> {
     let check =
         CheckArgs::from_arg_matches(&matches).map_err(|error| first_line(&error.to_string()))?;
-    // A plugin's stderr is noise to most monitoring systems: warnings only, unless asked.
-    let log_level_given =
-        matches.value_source("log_level") == Some(clap::parser::ValueSource::CommandLine);
     let parsed = config::parse_matches(matches);
     let config = Config::from_raw(parsed, &ProcessEnv).map_err(|error| error.to_string())?;
-    let level = if log_level_given {
-        config.log_level
-    } else {
-        LogLevel::Warn
-    };
-    crate::logging::init(level, config.log_format);
+    crate::logging::init(config.log_level, config.log_format);
     Ok((check, config))
 }
 
