@@ -11,7 +11,11 @@
 //! - `snapshot`: plain domain types for one instance at one instant, and their store.
 //! - `poller`: the background refresh loop that builds and publishes snapshots.
 //! - `metrics`: metric names, the registry, and rendering of the current snapshot.
-//! - `server` and `landing`: the HTTP endpoints and the landing page.
+//! - `renewals` and `findings`: every dated renewal, and what needs doing, judged once for
+//!   the landing page, `check` and the calendar.
+//! - `server`, `landing` and `calendar`: the HTTP endpoints, the landing page and
+//!   `/calendar.ics`.
+//! - `check`: `jamf_exporter check`, one refresh and a monitoring-plugin report.
 //! - `web_config`: the exporter-toolkit web configuration (TLS, client certificates, basic auth).
 //! - `demo`: a simulated Jamf Pro served over real HTTP, for `--demo` and the tests.
 #![forbid(unsafe_code)]
