@@ -5,9 +5,9 @@ CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PROMTOOL ?= promtool
 
-.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e golden run-demo bench soak
+.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check golden run-demo bench soak
 
-test: deps fmt clippy unit doc deny rules metrics-lint e2e
+test: deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check
 	@echo "make test: all checks passed"
 
 # Debian's prometheus package brings promtool and Prometheus; prometheus-alertmanager
@@ -18,6 +18,7 @@ deps:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; \
 	fi
+	@python3 -c 'import ensurepip' 2>/dev/null || { echo "installing python3-venv from Debian (for calendar-check)"; DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
 	@$(CARGO) deny --version >/dev/null 2>&1 || { echo "installing cargo-deny from crates.io"; $(CARGO) install cargo-deny --locked --quiet; }
@@ -53,6 +54,15 @@ metrics-lint:
 # End to end: the exporter in demo mode, a real Prometheus and a real Alertmanager.
 e2e:
 	JAMF_E2E=1 $(CARGO) test --test e2e -- --nocapture
+
+# The demo's /calendar.ics parsed by a real iCalendar parser (PyPI's icalendar, in a
+# virtual environment under target/).
+PYENV := target/pyenv
+calendar-check:
+	$(CARGO) build --quiet
+	@[ -x $(PYENV)/bin/python ] || python3 -m venv $(PYENV)
+	@$(PYENV)/bin/python -c 'import icalendar' 2>/dev/null || $(PYENV)/bin/pip install --quiet icalendar
+	$(PYENV)/bin/python tests/calendar_check.py target/debug/jamf_exporter
 
 # Rewrites tests/golden/metrics.txt from the demo data.
 golden:

@@ -112,11 +112,17 @@ pub enum LogFormat {
 
 /// The clap command: the derived flags plus one `--[no-]collector.NAME` pair per collector.
 pub fn command() -> Command {
-    let mut command = RawArgs::augment_args(
+    with_exporter_args(
         Command::new("jamf_exporter")
             .version(VERSION_LINE)
-            .about("Prometheus exporter for Jamf Pro: Volume Purchasing tokens and licences, ADE tokens, APNs and server health"),
-    );
+            .about("Prometheus exporter for Jamf Pro: Volume Purchasing tokens and licences, ADE tokens, APNs and server health")
+            .after_help("Subcommand: jamf_exporter check [OPTIONS] runs one refresh and exits with a monitoring-plugin status (see jamf_exporter check --help)."),
+    )
+}
+
+/// Adds the exporter's flags to `command`; `jamf_exporter check` takes the same ones.
+pub fn with_exporter_args(command: Command) -> Command {
+    let mut command = RawArgs::augment_args(command);
     for name in CollectorName::ALL {
         let enable = format!("collector.{}", name.as_str());
         let disable = format!("no-collector.{}", name.as_str());
@@ -171,7 +177,8 @@ pub struct Parsed {
     jamf_url_given: bool,
 }
 
-fn parse_matches(matches: ArgMatches) -> Parsed {
+/// The flags from matches of a command built with [`with_exporter_args`].
+pub fn parse_matches(matches: ArgMatches) -> Parsed {
     let refresh_interval_given =
         matches.value_source("refresh_interval") == Some(clap::parser::ValueSource::CommandLine);
     // A JAMF_URL left in the environment does not stop `--demo`; a flag does.

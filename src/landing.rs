@@ -1,4 +1,7 @@
-//! The landing page at `/`: what is configured and how the tokens look, at a glance.
+//! The landing page at `/`, for a school admin who opens it once a month: what needs
+//! doing first ("Action needed", from `findings`), then every dated renewal and the
+//! details, with states in words as well as colours. One self-contained page with no
+//! scripts, readable on a 390-px phone.
 //!
 //! Every piece of text from Jamf or the configuration is HTML-escaped. Credentials are
 //! never part of the snapshot, so they cannot appear here.
@@ -7,7 +10,12 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::snapshot::{days_until, Snapshot};
+use crate::findings::{
+    assessed_renewals, expiry_phrase, findings, notification_sentence, Finding, FindingKind, State,
+    Thresholds,
+};
+use crate::renewals::{runbook_url, RenewalKind};
+use crate::snapshot::{days_until, AdeInstance, Snapshot, VppLocation};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -25,7 +33,7 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Urgency classes shared by the token tables; the thresholds match the alert rules.
+/// The alert band of a token, as a row class; the thresholds match the alert rules.
 fn urgency(days: Option<f64>) -> &'static str {
     match days {
         None => "missing",
@@ -43,25 +51,45 @@ fn date(instant: Option<DateTime<Utc>>) -> String {
     )
 }
 
-fn days(value: Option<f64>) -> String {
-    value.map_or_else(|| "no date".to_owned(), |d| format!("{d:.1}"))
+/// "in 5 days", "expired 3 days ago", or "no date".
+fn time_left(expiry: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+    expiry.map_or_else(
+        || "no date".to_owned(),
+        |expiry| {
+            let phrase = expiry_phrase(days_until(expiry, now));
+            phrase
+                .strip_prefix("expires ")
+                .map_or(phrase.clone(), str::to_owned)
+        },
+    )
 }
 
 fn number(value: Option<f64>) -> String {
-    value.map_or_else(|| "—".to_owned(), |n| format!("{n:.0}"))
+    // Adding 0.0 turns a negative zero into a positive one.
+    value.map_or_else(|| "—".to_owned(), |n| format!("{:.0}", n + 0.0))
 }
 
+/// How long ago, in at most two units that roll over without jumps: "59 s ago",
+/// "59 min ago", "1 h 59 min ago", "2 h ago", "1 day 3 h ago", "3 days ago".
 fn age(instant: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     let Some(instant) = instant else {
         return "never".to_owned();
     };
     let seconds = (now - instant).num_seconds();
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+    );
     match seconds {
         s if s < 0 => "just now".to_owned(),
-        s if s < 120 => format!("{s} s ago"),
-        s if s < 7200 => format!("{} min ago", s / 60),
-        s if s < 172_800 => format!("{} h ago", s / 3600),
-        s => format!("{} days ago", s / 86_400),
+        s if s < 60 => format!("{s} s ago"),
+        s if s < 3600 => format!("{minutes} min ago"),
+        s if s < 86_400 && minutes == 0 => format!("{hours} h ago"),
+        s if s < 86_400 => format!("{hours} h {minutes} min ago"),
+        s if s < 172_800 && hours == 0 => "1 day ago".to_owned(),
+        s if s < 172_800 => format!("1 day {hours} h ago"),
+        _ => format!("{days} days ago"),
     }
 }
 
@@ -73,26 +101,128 @@ fn took(duration: std::time::Duration) -> String {
     }
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1f2328;max-width:80rem}\
+/// The state in words, with its colour: "Critical", "Warning", "OK".
+fn state_badge(state: State) -> String {
+    let word = match state {
+        State::Ok => "OK",
+        State::Warning => "Warning",
+        State::Critical => "Critical",
+        State::Unknown => "Unknown",
+    };
+    format!("<span class=\"state {}\">{word}</span>", state.word())
+}
+
+/// A message without the leading "Name: " that the row already shows.
+fn without_name<'a>(message: &'a str, name: &str) -> &'a str {
+    message
+        .strip_prefix(name)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(message)
+}
+
+/// A row's state and the reasons for it, from the findings about that row.
+fn row_state(found: &[&Finding], name: &str) -> String {
+    let state = found.iter().map(|f| f.state).max().unwrap_or(State::Ok);
+    let mut cell = state_badge(state);
+    for finding in found {
+        let _ = write!(
+            cell,
+            "<span class=\"why\">{}</span>",
+            escape(without_name(&finding.message, name))
+        );
+    }
+    cell
+}
+
+fn about_location<'a>(all: &'a [Finding], location: &VppLocation) -> Vec<&'a Finding> {
+    all.iter()
+        .filter(|finding| match finding.kind {
+            FindingKind::Renewal(RenewalKind::Vpp)
+            | FindingKind::VppTokenMissing
+            | FindingKind::VppLicensesExhausted
+            | FindingKind::VppLicensesDropped
+            | FindingKind::VppClientContextMismatch
+            | FindingKind::VppSyncStale => finding.id.as_deref() == Some(location.id.as_str()),
+            FindingKind::VppAppleLocationShared => finding
+                .id
+                .as_deref()
+                .is_some_and(|ids| ids.split(',').any(|id| id == location.id)),
+            _ => false,
+        })
+        .collect()
+}
+
+fn about_instance<'a>(all: &'a [Finding], instance: &AdeInstance) -> Vec<&'a Finding> {
+    all.iter()
+        .filter(|finding| {
+            matches!(
+                finding.kind,
+                FindingKind::Renewal(RenewalKind::Ade) | FindingKind::AdeSyncFailing
+            ) && finding.id.as_deref() == Some(instance.id.as_str())
+        })
+        .collect()
+}
+
+/// Most urgent first: worst state, then earliest expiry, a missing date last.
+fn by_urgency(
+    a: (State, Option<DateTime<Utc>>),
+    b: (State, Option<DateTime<Utc>>),
+) -> std::cmp::Ordering {
+    b.0.cmp(&a.0).then_with(|| match (a.1, b.1) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    })
+}
+
+/// One table cell, labelled for the stacked phone layout.
+fn cell(label: &str, class: &str, html: &str) -> String {
+    if class.is_empty() {
+        format!("<td data-label=\"{label}\">{html}</td>")
+    } else {
+        format!("<td data-label=\"{label}\" class=\"{class}\">{html}</td>")
+    }
+}
+
+fn table_head(columns: &[&str]) -> String {
+    let mut head = String::from("<table><thead><tr>");
+    for column in columns {
+        let _ = write!(head, "<th>{column}</th>");
+    }
+    head.push_str("</tr></thead><tbody>");
+    head
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1f2328;max-width:80rem;overflow-wrap:break-word}\
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}\
 .meta{color:#57606a}table{border-collapse:collapse;width:100%;margin-top:.5rem}\
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d0d7de;vertical-align:top}\
-th{background:#f6f8fa;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}\
-tr.ok td.days{background:#dafbe1}tr.soon td.days{background:#fff8c5}\
-tr.imminent td.days{background:#ffd8b5}tr.expired td.days{background:#ffcecb;font-weight:600}\
-tr.missing td.days{background:#eaeef2}.bad{color:#cf222e;font-weight:600}.good{color:#1a7f37}\
-.stale{color:#9a6700}code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px}";
+th{background:#f6f8fa;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\
+.state{display:inline-block;padding:0 .4rem;border-radius:4px;font-weight:600}\
+.state.ok{background:#dafbe1;color:#116329}.state.warning{background:#fff8c5;color:#7d4e00}\
+.state.critical{background:#ffcecb;color:#a40e26}.state.unknown{background:#eaeef2}\
+.why{display:block;font-size:.9em;color:#57606a}td.error{overflow-wrap:anywhere}\
+#action-needed ol{padding-left:1.5rem}#action-needed li{margin:.4rem 0;padding:.3rem .5rem;border-left:4px solid #d0d7de}\
+#action-needed li[data-state=critical]{border-color:#cf222e;background:#fff5f5}\
+#action-needed li[data-state=warning]{border-color:#bf8700;background:#fffdf0}\
+.deadline{color:#57606a;white-space:nowrap}.bad{color:#cf222e;font-weight:600}.good{color:#1a7f37}\
+.stale{color:#9a6700}code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px;word-break:break-all}\
+@media (max-width:600px){body{margin:1rem;overflow-wrap:anywhere}table,thead,tbody,tr,td{display:block}thead{display:none}\
+tr{border:1px solid #d0d7de;border-radius:6px;margin:.6rem 0;padding:.3rem .6rem}\
+td{border:0;padding:.15rem 0}td.num{text-align:left;white-space:normal}td::before{content:attr(data-label) \": \";font-weight:600}}";
 
 /// Renders the page for one snapshot at `now`.
 pub fn render(snapshot: &Snapshot, telemetry_path: &str, now: DateTime<Utc>) -> String {
-    let mut page = String::with_capacity(16 * 1024);
+    let mut page = String::with_capacity(24 * 1024);
     let _ = write!(
         page,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>jamf_exporter</title><style>{STYLE}</style></head><body>\
 <h1>jamf_exporter</h1><p class=\"meta\">Version {} · Jamf Pro <code>{}</code> · \
-<a href=\"{}\">Metrics</a> · <a href=\"/-/healthy\">Health</a> · <a href=\"/-/ready\">Ready</a></p>",
+<a href=\"{}\">Metrics</a> · <a href=\"/calendar.ics\">Renewal calendar</a> · \
+<a href=\"/-/healthy\">Health</a> · <a href=\"/-/ready\">Ready</a></p>",
         escape(env!("CARGO_PKG_VERSION")),
         escape(&snapshot.instance_url),
         escape(telemetry_path),
@@ -114,110 +244,301 @@ pub fn render(snapshot: &Snapshot, telemetry_path: &str, now: DateTime<Utc>) -> 
         Some(code) => format!(" · health check <span class=\"bad\">code {code}</span>"),
         None => String::new(),
     };
+    let data_from = match snapshot.last_refresh {
+        Some(at) => format!(
+            "data from {} ({})",
+            date(Some(at)),
+            escape(&age(Some(at), now))
+        ),
+        None => "no data yet".to_owned(),
+    };
     let _ = write!(
         page,
-        "<p>Jamf API: {jamf_state} · last refresh {}{version}{health}</p>",
-        escape(&age(snapshot.last_refresh, now))
+        "<p>Jamf API: {jamf_state} · {data_from}{version}{health}</p>"
     );
 
-    page.push_str("<h2>Volume Purchasing tokens</h2>");
-    match &snapshot.vpp {
-        None => page.push_str("<p class=\"meta\">No data yet.</p>"),
-        Some(locations) if locations.is_empty() => {
-            page.push_str("<p class=\"meta\">Jamf reports no Volume Purchasing locations.</p>")
-        }
-        Some(locations) => {
-            page.push_str(
-                "<table><thead><tr><th>Location</th><th>Apple location name</th><th>Token expires</th>\
-<th>Days left</th><th>Purchased</th><th>Used</th><th>Available</th><th>Last sync</th><th>Other MDM</th></tr></thead><tbody>",
-            );
-            let mut rows: Vec<_> = locations.iter().collect();
-            rows.sort_by(|a, b| {
-                let key = |l: &crate::snapshot::VppLocation| {
-                    l.token_expiry.map_or(f64::MIN, |e| e.timestamp() as f64)
-                };
-                key(a).total_cmp(&key(b))
+    let all = findings(snapshot, Thresholds::Alerts, now);
+    action_needed(&mut page, snapshot, &all);
+    renewal_table(&mut page, snapshot, now);
+    vpp_table(&mut page, snapshot, &all, now);
+    ade_table(&mut page, snapshot, &all, now);
+    notification_list(&mut page, snapshot);
+    collector_table(&mut page, snapshot, now);
+    page.push_str("</body></html>\n");
+    page
+}
+
+fn action_needed(page: &mut String, snapshot: &Snapshot, all: &[Finding]) {
+    page.push_str("<section id=\"action-needed\"><h2>Action needed</h2>");
+    if snapshot.refreshes == 0 {
+        page.push_str("<p class=\"meta\">Waiting for the first refresh from Jamf Pro.</p>");
+    } else if all.is_empty() {
+        page.push_str("<p>Nothing needs action.</p>");
+    } else {
+        page.push_str("<ol>");
+        for finding in all {
+            let deadline = finding.expires.map_or_else(String::new, |at| {
+                format!(
+                    " <span class=\"deadline\">(deadline {})</span>",
+                    at.format("%Y-%m-%d")
+                )
             });
-            for location in rows {
-                let left = location.token_expiry.map(|expiry| days_until(expiry, now));
-                let available = match (location.licenses_purchased, location.licenses_used) {
-                    (Some(p), Some(u)) => Some((p - u).max(0.0)),
-                    _ => None,
-                };
-                let mismatch = match location.client_context_mismatch {
-                    Some(true) => "<span class=\"bad\">yes</span>",
-                    Some(false) => "no",
-                    None => "—",
-                };
-                let _ = write!(
-                    page,
-                    "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"days num\">{}</td>\
-<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
-                    urgency(left),
-                    escape(&location.name),
-                    escape(&location.asm_location),
-                    escape(&date(location.token_expiry)),
-                    escape(&days(left)),
-                    number(location.licenses_purchased),
-                    number(location.licenses_used),
-                    number(available),
-                    escape(&age(location.last_sync, now)),
-                    mismatch,
-                );
-            }
-            page.push_str("</tbody></table>");
-        }
-    }
-
-    if let Some(instances) = &snapshot.ade {
-        page.push_str("<h2>Automated Device Enrollment tokens</h2>");
-        if instances.is_empty() {
-            page.push_str("<p class=\"meta\">Jamf reports no ADE instances.</p>");
-        } else {
-            page.push_str(
-                "<table><thead><tr><th>Instance</th><th>MDM server</th><th>Token expires</th><th>Days left</th>\
-<th>Latest sync</th><th>Sync state</th></tr></thead><tbody>",
+            let _ = write!(
+                page,
+                "<li data-state=\"{}\">{} {}{deadline} · <a href=\"{}\">what to do</a></li>",
+                finding.state.word(),
+                state_badge(finding.state),
+                escape(&finding.message),
+                escape(&runbook_url(finding.runbook)),
             );
-            for instance in instances.iter() {
-                let left = instance.token_expiry.map(|expiry| days_until(expiry, now));
-                let state = match instance.last_sync_success {
-                    Some(true) => "<span class=\"good\">successful</span>",
-                    Some(false) => "<span class=\"bad\">failing</span>",
-                    None => "—",
-                };
-                let _ = write!(
-                    page,
-                    "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td class=\"days num\">{}</td><td>{}</td><td>{}</td></tr>",
-                    urgency(left),
-                    escape(&instance.name),
-                    escape(&instance.server_name),
-                    escape(&date(instance.token_expiry)),
-                    escape(&days(left)),
-                    escape(&age(instance.last_sync, now)),
-                    state,
-                );
-            }
-            page.push_str("</tbody></table>");
         }
+        page.push_str("</ol>");
     }
+    page.push_str("</section>");
+}
 
-    if let Some(notifications) = &snapshot.notifications {
-        page.push_str("<h2>Active Jamf notifications</h2>");
-        if notifications.is_empty() {
-            page.push_str("<p class=\"meta\">None.</p>");
+/// Every dated renewal, plus the APNs certificate, whose date Jamf does not publish.
+fn renewal_table(page: &mut String, snapshot: &Snapshot, now: DateTime<Utc>) {
+    page.push_str("<section id=\"renewals\"><h2>Renewals</h2>");
+    page.push_str(&table_head(&[
+        "What",
+        "For",
+        "Expires",
+        "Time left",
+        "State",
+    ]));
+    for renewal in assessed_renewals(snapshot, Thresholds::Alerts, now) {
+        let FindingKind::Renewal(kind) = renewal.kind else {
+            continue;
+        };
+        let owner = if kind.has_id() {
+            renewal.name.as_str()
         } else {
-            page.push_str("<ul>");
-            for (kind, active) in notifications.iter() {
-                let _ = write!(page, "<li><code>{}</code> × {active}</li>", escape(kind));
-            }
-            page.push_str("</ul>");
-        }
+            "this Jamf Pro"
+        };
+        let _ = write!(
+            page,
+            "<tr>{}{}{}{}{}</tr>",
+            cell("What", "", &escape(&capitalised(kind.noun()))),
+            cell("For", "", &escape(owner)),
+            cell("Expires", "", &escape(&date(renewal.expires))),
+            cell(
+                "Time left",
+                "num",
+                &escape(&time_left(renewal.expires, now))
+            ),
+            cell("State", "", &state_badge(renewal.state)),
+        );
     }
-
-    page.push_str(
-        "<h2>Collectors</h2><table><thead><tr><th>Collector</th><th>State</th><th>Last refresh</th>\
-<th>Last success</th><th>Duration</th><th>Last error</th></tr></thead><tbody>",
+    let active = |code: &str| {
+        snapshot
+            .notifications
+            .as_ref()
+            .is_some_and(|map| map.get(code).is_some_and(|n| *n > 0))
+    };
+    let (state, words) = if snapshot.notifications.is_none() {
+        (State::Unknown, "no data from Jamf Pro yet")
+    } else if active("PUSH_CERT_EXPIRED") || active("APNS_CERT_REVOKED") {
+        (
+            State::Critical,
+            "expired or revoked: devices cannot be managed",
+        )
+    } else if active("PUSH_CERT_WILL_EXPIRE") {
+        (State::Warning, "expires soon, Jamf Pro warns")
+    } else {
+        (State::Ok, "no warning from Jamf Pro")
+    };
+    let _ = write!(
+        page,
+        "<tr>{}{}{}{}{}</tr></tbody></table></section>",
+        cell("What", "", "Apple push notification (APNs) certificate"),
+        cell("For", "", "this Jamf Pro"),
+        cell("Expires", "", "not published by Jamf Pro"),
+        cell("Time left", "num", words),
+        cell("State", "", &state_badge(state)),
     );
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+fn vpp_table(page: &mut String, snapshot: &Snapshot, all: &[Finding], now: DateTime<Utc>) {
+    page.push_str("<section id=\"vpp\"><h2>Volume Purchasing</h2>");
+    let locations = match &snapshot.vpp {
+        None => {
+            page.push_str("<p class=\"meta\">No data yet.</p></section>");
+            return;
+        }
+        Some(locations) if locations.is_empty() => {
+            page.push_str(
+                "<p class=\"meta\">Jamf reports no Volume Purchasing locations.</p></section>",
+            );
+            return;
+        }
+        Some(locations) => locations,
+    };
+    page.push_str(&table_head(&[
+        "Location",
+        "Apple location name",
+        "Token expires",
+        "Time left",
+        "State",
+        "Purchased",
+        "Used",
+        "Available",
+        "Last sync",
+        "Other MDM",
+    ]));
+    let mut rows: Vec<(&VppLocation, Vec<&Finding>)> = locations
+        .iter()
+        .map(|location| (location, about_location(all, location)))
+        .collect();
+    let worst = |found: &[&Finding]| found.iter().map(|f| f.state).max().unwrap_or(State::Ok);
+    rows.sort_by(|a, b| {
+        by_urgency(
+            (worst(&a.1), a.0.token_expiry),
+            (worst(&b.1), b.0.token_expiry),
+        )
+    });
+    for (location, found) in rows {
+        let left = location.token_expiry.map(|expiry| days_until(expiry, now));
+        // Not clamped: a negative number shows over-assignment.
+        let available = match (location.licenses_purchased, location.licenses_used) {
+            (Some(p), Some(u)) => Some(p - u),
+            _ => None,
+        };
+        let available_class = if available.is_some_and(|a| a < 0.0) {
+            "num bad"
+        } else {
+            "num"
+        };
+        let mismatch = match location.client_context_mismatch {
+            Some(true) => "<span class=\"bad\">yes</span>",
+            Some(false) => "no",
+            None => "—",
+        };
+        let _ = write!(
+            page,
+            "<tr class=\"{}\">{}{}{}{}{}{}{}{}{}{}</tr>",
+            urgency(left),
+            cell("Location", "", &escape(&location.name)),
+            cell("Apple location name", "", &escape(&location.asm_location)),
+            cell("Token expires", "", &escape(&date(location.token_expiry))),
+            cell(
+                "Time left",
+                "days num",
+                &escape(&time_left(location.token_expiry, now))
+            ),
+            cell("State", "", &row_state(&found, &location.name)),
+            cell("Purchased", "num", &number(location.licenses_purchased)),
+            cell("Used", "num", &number(location.licenses_used)),
+            cell("Available", available_class, &number(available)),
+            cell("Last sync", "", &escape(&age(location.last_sync, now))),
+            cell("Other MDM", "", mismatch),
+        );
+    }
+    page.push_str("</tbody></table></section>");
+}
+
+fn ade_table(page: &mut String, snapshot: &Snapshot, all: &[Finding], now: DateTime<Utc>) {
+    let Some(instances) = &snapshot.ade else {
+        return;
+    };
+    page.push_str("<section id=\"ade\"><h2>Automated Device Enrollment</h2>");
+    if instances.is_empty() {
+        page.push_str("<p class=\"meta\">Jamf reports no ADE instances.</p></section>");
+        return;
+    }
+    page.push_str(&table_head(&[
+        "Instance",
+        "MDM server",
+        "Token expires",
+        "Time left",
+        "State",
+        "Latest sync",
+        "Sync state",
+    ]));
+    let mut rows: Vec<(&AdeInstance, Vec<&Finding>)> = instances
+        .iter()
+        .map(|instance| (instance, about_instance(all, instance)))
+        .collect();
+    let worst = |found: &[&Finding]| found.iter().map(|f| f.state).max().unwrap_or(State::Ok);
+    rows.sort_by(|a, b| {
+        by_urgency(
+            (worst(&a.1), a.0.token_expiry),
+            (worst(&b.1), b.0.token_expiry),
+        )
+    });
+    for (instance, found) in rows {
+        let left = instance.token_expiry.map(|expiry| days_until(expiry, now));
+        let sync = match instance.last_sync_success {
+            Some(true) => "<span class=\"good\">successful</span>",
+            Some(false) => "<span class=\"bad\">failing</span>",
+            None => "—",
+        };
+        let _ = write!(
+            page,
+            "<tr class=\"{}\">{}{}{}{}{}{}{}</tr>",
+            urgency(left),
+            cell("Instance", "", &escape(&instance.name)),
+            cell("MDM server", "", &escape(&instance.server_name)),
+            cell("Token expires", "", &escape(&date(instance.token_expiry))),
+            cell(
+                "Time left",
+                "days num",
+                &escape(&time_left(instance.token_expiry, now))
+            ),
+            cell("State", "", &row_state(&found, &instance.name)),
+            cell("Latest sync", "", &escape(&age(instance.last_sync, now))),
+            cell("Sync state", "", sync),
+        );
+    }
+    page.push_str("</tbody></table></section>");
+}
+
+fn notification_list(page: &mut String, snapshot: &Snapshot) {
+    let Some(notifications) = &snapshot.notifications else {
+        return;
+    };
+    page.push_str("<section id=\"notifications\"><h2>Active Jamf notifications</h2>");
+    if notifications.is_empty() {
+        page.push_str("<p class=\"meta\">None.</p>");
+    } else {
+        page.push_str("<ul>");
+        for (code, active) in notifications.iter() {
+            let sentence = notification_sentence(code)
+                .map_or_else(String::new, |sentence| format!("{sentence} "));
+            let times = if *active > 1 {
+                format!(" × {active}")
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                page,
+                "<li>{}<code>{}</code>{times}</li>",
+                escape(&sentence),
+                escape(code)
+            );
+        }
+        page.push_str("</ul>");
+    }
+    page.push_str("</section>");
+}
+
+fn collector_table(page: &mut String, snapshot: &Snapshot, now: DateTime<Utc>) {
+    page.push_str("<section id=\"collectors\"><h2>Collectors</h2>");
+    page.push_str(&table_head(&[
+        "Collector",
+        "State",
+        "Last refresh",
+        "Last success",
+        "Duration",
+        "Last error",
+    ]));
     for status in &snapshot.collectors {
         let state = if status.last_attempt.is_none() {
             "<span class=\"stale\">waiting</span>"
@@ -238,16 +559,16 @@ pub fn render(snapshot: &Snapshot, telemetry_path: &str, now: DateTime<Utc>) -> 
             });
         let _ = write!(
             page,
-            "<tr><td><code>{}</code></td><td>{state}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            status.name,
-            escape(&age(status.last_attempt, now)),
-            escape(&age(status.last_success, now)),
-            took(status.duration),
-            escape(&error),
+            "<tr>{}{}{}{}{}{}</tr>",
+            cell("Collector", "", &format!("<code>{}</code>", status.name)),
+            cell("State", "", state),
+            cell("Last refresh", "", &escape(&age(status.last_attempt, now))),
+            cell("Last success", "", &escape(&age(status.last_success, now))),
+            cell("Duration", "num", &took(status.duration)),
+            cell("Last error", "error", &escape(&error)),
         );
     }
-    page.push_str("</tbody></table></body></html>\n");
-    page
+    page.push_str("</tbody></table></section>");
 }
 
 #[cfg(test)]
@@ -292,5 +613,175 @@ mod tests {
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("St. Mary&#39;s"));
         assert!(page.contains("class=\"imminent\""));
+    }
+
+    fn at() -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(2027, 3, 10, 12, 0, 0).unwrap()
+    }
+
+    fn demo_like() -> Snapshot {
+        let now = at();
+        let location = |id: &str, name: &str, days: Option<i64>| VppLocation {
+            id: id.into(),
+            name: name.into(),
+            asm_location: name.into(),
+            organization: "Lakeview".into(),
+            country_code: "US".into(),
+            site_id: "-1".into(),
+            token_expiry: days
+                .map(|d| now + chrono::Duration::days(d) + chrono::Duration::hours(1)),
+            licenses_purchased: Some(100.0),
+            licenses_used: Some(10.0),
+            last_sync: Some(now - chrono::Duration::minutes(119)),
+            client_context_mismatch: Some(false),
+        };
+        let mut over = location("7", "West Elementary", Some(120));
+        over.licenses_used = Some(120.0);
+        Snapshot {
+            instance_url: "https://school.jamfcloud.com".into(),
+            refreshes: 3,
+            up: true,
+            last_refresh: Some(now - chrono::Duration::seconds(30)),
+            vpp: Some(
+                vec![
+                    location("1", "Lakeview High School", Some(200)),
+                    location("2", "North Elementary", Some(20)),
+                    location("4", "Harbor Middle School", Some(-4)),
+                    over,
+                ]
+                .into(),
+            ),
+            ade: Some(
+                vec![
+                    crate::snapshot::AdeInstance {
+                        id: "1".into(),
+                        name: "Healthy ADE".into(),
+                        server_name: "MDM".into(),
+                        token_expiry: Some(now + chrono::Duration::days(150)),
+                        last_sync: None,
+                        last_sync_success: Some(true),
+                    },
+                    crate::snapshot::AdeInstance {
+                        id: "2".into(),
+                        name: "Failing ADE".into(),
+                        server_name: "MDM".into(),
+                        token_expiry: Some(now + chrono::Duration::days(160)),
+                        last_sync: None,
+                        last_sync_success: Some(false),
+                    },
+                ]
+                .into(),
+            ),
+            notifications: Some(
+                [("PUSH_CERT_WILL_EXPIRE".to_owned(), 1)]
+                    .into_iter()
+                    .collect::<std::collections::BTreeMap<_, _>>()
+                    .into(),
+            ),
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn action_needed_lists_findings_worst_first_with_deadline_and_runbook() {
+        let page = render(&demo_like(), "/metrics", at());
+        let start = page.find("<section id=\"action-needed\">").unwrap();
+        let end = start + page[start..].find("</section>").unwrap();
+        let section = &page[start..end];
+        let states: Vec<&str> = section
+            .split("<li data-state=\"")
+            .skip(1)
+            .map(|item| item.split('"').next().unwrap())
+            .collect();
+        assert_eq!(
+            states,
+            ["critical", "warning", "warning", "warning", "warning"]
+        );
+        let first = section.split("<li").nth(1).unwrap();
+        assert!(first.contains("Harbor Middle School: Volume Purchasing token expired 3 days ago"));
+        assert!(first.contains("(deadline 2027-03-06)"));
+        assert!(first.contains("docs/runbooks/JamfVppTokenExpired.md"));
+        assert!(section.contains("(PUSH_CERT_WILL_EXPIRE)"));
+    }
+
+    #[test]
+    fn nothing_needs_action_is_said_in_words() {
+        let snapshot = Snapshot {
+            refreshes: 1,
+            up: true,
+            ..Snapshot::default()
+        };
+        let page = render(&snapshot, "/metrics", at());
+        assert!(page.contains("<section id=\"action-needed\"><h2>Action needed</h2><p>Nothing needs action.</p></section>"));
+    }
+
+    #[test]
+    fn states_are_written_in_words_beside_the_colour() {
+        let page = render(&demo_like(), "/metrics", at());
+        assert!(page.contains("<span class=\"state critical\">Critical</span>"));
+        assert!(page.contains("<span class=\"state warning\">Warning</span>"));
+        assert!(page.contains("<span class=\"state ok\">OK</span>"));
+        assert!(page.contains(">expired 3 days ago<"));
+        assert!(page.contains(">in 20 days<"));
+        assert!(!page.contains("-0.0") && !page.contains("-3.0"));
+    }
+
+    #[test]
+    fn available_licences_may_be_negative() {
+        let page = render(&demo_like(), "/metrics", at());
+        assert!(page.contains("class=\"num bad\">-20</td>"));
+    }
+
+    #[test]
+    fn apns_the_builtin_ca_and_notifications_read_in_plain_english() {
+        let mut snapshot = demo_like();
+        snapshot.builtin_ca = Some(crate::snapshot::BuiltinCa {
+            not_after: Some(at() + chrono::Duration::days(400)),
+        });
+        let page = render(&snapshot, "/metrics", at());
+        assert!(page.contains("Apple push notification (APNs) certificate"));
+        assert!(page.contains("expires soon, Jamf Pro warns"));
+        assert!(page.contains("Built-in certificate authority"));
+        assert!(page.contains("The Apple push notification (APNs) certificate expires soon <code>PUSH_CERT_WILL_EXPIRE</code>"));
+    }
+
+    #[test]
+    fn ade_rows_are_sorted_by_urgency() {
+        let page = render(&demo_like(), "/metrics", at());
+        let page = &page[page.find("<section id=\"ade\">").unwrap()..];
+        let failing = page.find(">Failing ADE<").unwrap();
+        let healthy = page.find(">Healthy ADE<").unwrap();
+        assert!(failing < healthy);
+    }
+
+    #[test]
+    fn the_data_time_is_absolute_and_relative() {
+        let page = render(&demo_like(), "/metrics", at());
+        assert!(page.contains("data from 2027-03-10 11:59 UTC (30 s ago)"));
+    }
+
+    #[test]
+    fn ages_roll_over_without_jumps() {
+        let ago = |s: i64| age(Some(at() - chrono::Duration::seconds(s)), at());
+        assert_eq!(ago(59), "59 s ago");
+        assert_eq!(ago(60), "1 min ago");
+        assert_eq!(ago(3599), "59 min ago");
+        assert_eq!(ago(3600), "1 h ago");
+        assert_eq!(ago(119 * 60), "1 h 59 min ago");
+        assert_eq!(ago(120 * 60), "2 h ago");
+        assert_eq!(ago(86_399), "23 h 59 min ago");
+        assert_eq!(ago(86_400), "1 day ago");
+        assert_eq!(ago(86_400 + 3 * 3600), "1 day 3 h ago");
+        assert_eq!(ago(3 * 86_400 + 5), "3 days ago");
+        assert_eq!(ago(-5), "just now");
+    }
+
+    #[test]
+    fn every_table_cell_is_labelled_for_the_phone_layout() {
+        let page = render(&demo_like(), "/metrics", at());
+        assert_eq!(page.matches("<td>").count(), 0);
+        assert!(page.contains("@media (max-width:600px)"));
+        assert!(!page.contains("<script"));
     }
 }

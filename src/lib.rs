@@ -11,21 +11,29 @@
 //! - `snapshot`: plain domain types for one instance at one instant, and their store.
 //! - `poller`: the background refresh loop that builds and publishes snapshots.
 //! - `metrics`: metric names, the registry, and rendering of the current snapshot.
-//! - `server` and `landing`: the HTTP endpoints and the landing page.
+//! - `renewals` and `findings`: every dated renewal, and what needs doing, judged once for
+//!   the landing page, `check` and the calendar.
+//! - `server`, `landing` and `calendar`: the HTTP endpoints, the landing page and
+//!   `/calendar.ics`.
+//! - `check`: `jamf_exporter check`, one refresh and a monitoring-plugin report.
 //! - `web_config`: the exporter-toolkit web configuration (TLS, client certificates, basic auth).
 //! - `demo`: a simulated Jamf Pro served over real HTTP, for `--demo` and the tests.
 #![forbid(unsafe_code)]
 
+pub mod calendar;
+pub mod check;
 pub mod collectors;
 pub mod config;
 pub mod demo;
 pub mod duration;
+pub mod findings;
 pub mod injected;
 pub mod jamf;
 pub mod landing;
 pub mod logging;
 pub mod metrics;
 pub mod poller;
+pub mod renewals;
 pub mod secret;
 pub mod server;
 pub mod snapshot;
@@ -126,55 +134,22 @@ impl Exporter {
 /// Starts everything: binds the listeners first (a bad address fails here, before
 /// anything is served), then spawns the poller and the server.
 pub async fn start(config: Config) -> anyhow::Result<Exporter> {
-    let (simulator, target) = match &config.source {
-        Source::Jamf(target) => (None, target.clone()),
-        Source::Demo => {
-            let simulator_config = demo::SimulatorConfig::demo();
-            let auth = Auth::ClientCredentials {
-                client_id: simulator_config.credentials.client_id.clone(),
-                client_secret: Secret::new(simulator_config.credentials.client_secret.clone()),
-            };
-            let simulator = demo::Simulator::start(simulator_config)
-                .await
-                .context("cannot start the demo Jamf Pro simulator")?;
-            let target = JamfTarget {
-                url: simulator.base_url(),
-                auth,
-            };
-            tracing::info!(url = %target.url, "demo mode: serving a simulated Jamf Pro on loopback");
-            (Some(simulator), target)
-        }
-    };
+    let (simulator, target) = jamf_target(&config).await?;
     if simulator.is_none() && target.url.starts_with("http://") {
         tracing::warn!(
             jamf_url = %target.url,
             "--jamf.url uses plain HTTP: credentials and tokens cross the network unencrypted"
         );
     }
-    let enabled: Vec<CollectorName> = config.collectors.iter().copied().collect();
-    let store = Arc::new(SnapshotStore::new(Poller::initial_snapshot(
-        &target.url,
-        &enabled,
-    )));
-    let counters = Arc::new(Counters::new(&enabled)?);
+    let injected = InjectedPanics::from_env();
+    let poller = poller_for(&config, &target, config.refresh_timeout, injected.clone())?;
+    let store = poller.store.clone();
     let metrics = Arc::new(Metrics::new(
         store.clone(),
-        counters.clone(),
+        poller.counters.clone(),
         Some(Arc::new(ProcessMetrics::new()?)),
         config.refresh_interval,
     ));
-    let injected = InjectedPanics::from_env();
-    let client = JamfClient::new(
-        ClientSettings {
-            base_url: target.url.clone(),
-            auth: target.auth.clone(),
-            timeout: config.jamf_timeout,
-            ca_file: config.jamf_ca_file.clone(),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            proxy: config.jamf_proxy.clone(),
-        },
-        counters.api_requests.clone(),
-    )?;
     let web = match &config.web_config_file {
         Some(path) => server::WebSource::Watched(web_config::WebConfigWatcher::start(
             path.clone(),
@@ -189,17 +164,8 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         .collect::<Vec<_>>();
 
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let wake = Arc::new(tokio::sync::Notify::new());
-    let poller = Poller {
-        wake: wake.clone(),
-        client: Arc::new(client),
-        store: store.clone(),
-        enabled: enabled.clone(),
-        interval: config.refresh_interval,
-        timeout: config.refresh_timeout,
-        counters,
-        injected: injected.clone(),
-    };
+    let wake = poller.wake.clone();
+    let enabled = poller.enabled.clone();
     let state = Arc::new(AppState {
         store: store.clone(),
         metrics: metrics.clone(),
@@ -232,6 +198,67 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         shutdown,
         tasks,
         wake,
+    })
+}
+
+/// The client and poller for one Jamf server, with an empty store and new counters, as
+/// the exporter and `check` both run them. `timeout` bounds each refresh.
+pub fn poller_for(
+    config: &Config,
+    target: &JamfTarget,
+    timeout: std::time::Duration,
+    injected: InjectedPanics,
+) -> anyhow::Result<Poller> {
+    let enabled: Vec<CollectorName> = config.collectors.iter().copied().collect();
+    let store = Arc::new(SnapshotStore::new(Poller::initial_snapshot(
+        &target.url,
+        &enabled,
+    )));
+    let counters = Arc::new(Counters::new(&enabled)?);
+    let client = JamfClient::new(
+        ClientSettings {
+            base_url: target.url.clone(),
+            auth: target.auth.clone(),
+            timeout: config.jamf_timeout,
+            ca_file: config.jamf_ca_file.clone(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            proxy: config.jamf_proxy.clone(),
+        },
+        counters.api_requests.clone(),
+    )?;
+    Ok(Poller {
+        client: Arc::new(client),
+        store,
+        enabled,
+        interval: config.refresh_interval,
+        timeout,
+        counters,
+        wake: Arc::new(tokio::sync::Notify::new()),
+        injected,
+    })
+}
+
+/// The Jamf server to poll: the configured one, or (with `--demo`) a simulator started
+/// on loopback, which the caller keeps running as long as it polls.
+pub async fn jamf_target(config: &Config) -> anyhow::Result<(Option<demo::Simulator>, JamfTarget)> {
+    Ok(match &config.source {
+        Source::Jamf(target) => (None, target.clone()),
+        Source::Demo => {
+            let simulator_config = demo::SimulatorConfig::demo();
+            let auth = Auth::ClientCredentials {
+                client_id: simulator_config.credentials.client_id.clone(),
+                client_secret: Secret::new(simulator_config.credentials.client_secret.clone()),
+            };
+            let simulator = demo::Simulator::start(simulator_config)
+                .await
+                .context("cannot start the demo Jamf Pro simulator")?;
+            let target = JamfTarget {
+                url: simulator.base_url(),
+                auth,
+            };
+            tracing::info!(url = %target.url, "demo mode: serving a simulated Jamf Pro on loopback");
+            (Some(simulator), target)
+        }
     })
 }
 

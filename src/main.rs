@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use jamf_exporter::config::{self, Config, ProcessEnv};
 
 fn main() -> ExitCode {
+    // `check` comes first on the command line: `jamf_exporter check --demo`.
+    if std::env::args_os().nth(1).is_some_and(|arg| arg == "check") {
+        return ExitCode::from(jamf_exporter::check::main(std::env::args_os().skip(1)));
+    }
     let parsed = config::parse_args();
     let config = match Config::from_raw(parsed, &ProcessEnv) {
         Ok(config) => config,

@@ -256,6 +256,7 @@ impl Poller {
                 }
             }
         }
+        next.last_nonzero_purchased = crate::findings::remember_purchased(&next);
         next
     }
 

@@ -308,6 +308,7 @@ async fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
             &state.telemetry_path,
             chrono::Utc::now(),
         )),
+        "/calendar.ics" => crate::calendar::response(&state.store.load(), chrono::Utc::now()),
         "/-/healthy" => text(StatusCode::OK, "OK\n"),
         "/-/ready" => {
             if state.store.load().refreshes > 0 {

@@ -131,6 +131,10 @@ pub struct Snapshot {
     pub sso_certificate: Option<SsoCertificate>,
     pub cloud_ldap: Option<Arc<Vec<CloudLdapKeystore>>>,
     pub server_certificate: Option<ServerCertificate>,
+    /// The last purchased-licence count above 0 seen per VPP location id since the
+    /// process started (`findings::remember_purchased`): how a drop to 0 is noticed
+    /// without Prometheus' history.
+    pub last_nonzero_purchased: Arc<BTreeMap<String, f64>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

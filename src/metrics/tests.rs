@@ -292,6 +292,7 @@ fn tricky_snapshot() -> Snapshot {
         server_certificate: Some(ServerCertificate {
             not_after: Some(at(1_770_500_000)),
         }),
+        ..Snapshot::default()
     }
 }
 

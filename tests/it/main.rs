@@ -1,7 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Integration tests: the real exporter against the simulated Jamf Pro over real HTTP.
 
+mod admin_views;
 mod auth;
+mod check;
 mod config_errors;
 mod fault_matrix;
 mod faults;

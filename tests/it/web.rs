@@ -155,6 +155,20 @@ async fn tls_client_certificates_and_basic_auth_guard_every_endpoint() {
         .await
         .unwrap();
     assert_eq!(healthy.status().as_u16(), 401, "every endpoint is guarded");
+    let calendar_url = url.replace("/metrics", "/calendar.ics");
+    let calendar = good.get(&calendar_url).send().await.unwrap();
+    assert_eq!(calendar.status().as_u16(), 401, "the calendar is guarded");
+    let calendar = good
+        .get(&calendar_url)
+        .basic_auth("prometheus", Some("right horse"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(calendar.status().as_u16(), 200);
+    assert_eq!(
+        calendar.headers()["content-type"],
+        "text/calendar; charset=utf-8"
+    );
 
     let no_certificate = client(&pki, false)
         .get(&url)
