@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 /// The alerts of `contract.md`, with their severity.
-const CONTRACT_ALERTS: [(&str, &str); 19] = [
+const CONTRACT_ALERTS: [(&str, &str); 20] = [
     ("JamfVppTokenExpiringSoon", "warning"),
     ("JamfVppTokenExpiryImminent", "critical"),
     ("JamfVppTokenExpired", "critical"),
@@ -23,6 +23,7 @@ const CONTRACT_ALERTS: [(&str, &str); 19] = [
     ("JamfVppClientContextMismatch", "critical"),
     ("JamfVppSyncStale", "warning"),
     ("JamfVppTokenLocationChanged", "warning"),
+    ("JamfVppAppleLocationShared", "critical"),
     ("JamfAdeTokenExpiringSoon", "warning"),
     ("JamfAdeTokenExpiryImminent", "critical"),
     ("JamfAdeTokenExpired", "critical"),
