@@ -10,7 +10,7 @@ Used by examples/demo-stack.sh. Each Alertmanager receiver posts to its own path
 import json
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 
 def one_line(text):
@@ -51,7 +51,8 @@ def main():
     if len(sys.argv) != 2 or not sys.argv[1].isdigit():
         print("usage: demo-stack-webhook.py PORT", file=sys.stderr)
         return 2
-    server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver)
+    # One request at a time, so that the lines of two notifications never interleave.
+    server = HTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
