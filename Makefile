@@ -78,8 +78,8 @@ metrics-lint:
 e2e:
 	JAMF_E2E=1 $(CARGO) test --test e2e -- --nocapture
 
-# examples/demo-stack.sh as a newcomer runs it: alerts must reach its webhook receiver, and
-# Ctrl-C must stop every process and free every port (tests/demo-stack.sh).
+# examples/demo-stack.sh as a newcomer runs it: SIGTERM and Ctrl-C must stop every process and
+# free every port, and alerts must reach its webhook receiver (tests/demo-stack.sh).
 demo-stack-test:
 	@$(CARGO) test --no-run --quiet --test e2e
 	JAMF_EXPORTER=$(TEST_BINARY) bash tests/demo-stack.sh
