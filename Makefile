@@ -4,24 +4,47 @@
 CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PROMTOOL ?= promtool
+PYTHON ?= python3
+# Bump deliberately: a new cargo-deny may read deny.toml differently.
+CARGO_DENY_VERSION := 0.20.2
+# The binary `cargo test` builds (with the test features); the demo-stack and browser tests use it
+# so that they do not rebuild it with other features.
+TEST_BINARY := target/debug/jamf_exporter
+# The browser test's Python packages (tests/requirements.txt), kept out of the system.
+TEST_VENV := target/test-venv
 
-.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check golden run-demo bench soak
+.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check demo-stack-test browser-test golden run-demo demo-stack screenshots bench soak
 
-test: deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check
+test: deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check demo-stack-test browser-test
 	@echo "make test: all checks passed"
 
-# Debian's prometheus package brings promtool and Prometheus; prometheus-alertmanager
-# brings Alertmanager and amtool. Installed only when missing.
+# Installs only what is missing. From Debian: prometheus (Prometheus and promtool),
+# prometheus-alertmanager (Alertmanager and amtool), chromium and chromium-driver (the browser
+# test), python3-venv. From rustup: rustfmt and clippy. From crates.io: cargo-deny. From PyPI,
+# into $(TEST_VENV): icalendar and selenium (tests/requirements.txt).
 deps:
-	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
-		echo "installing prometheus and prometheus-alertmanager from Debian"; \
+	@missing=""; \
+	{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v prometheus-alertmanager >/dev/null 2>&1 || missing="$$missing prometheus-alertmanager"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v $(PYTHON) >/dev/null 2>&1 || missing="$$missing python3"; \
+	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing from Debian:$$missing"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
-	@python3 -c 'import ensurepip' 2>/dev/null || { echo "installing python3-venv from Debian (for calendar-check)"; DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
 	@$(CARGO) fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@$(CARGO) clippy --version >/dev/null 2>&1 || rustup component add clippy
-	@$(CARGO) deny --version >/dev/null 2>&1 || { echo "installing cargo-deny from crates.io"; $(CARGO) install cargo-deny --locked --quiet; }
+	@$(CARGO) deny --version 2>/dev/null | grep -qx "cargo-deny $(CARGO_DENY_VERSION)" || { \
+		echo "installing cargo-deny $(CARGO_DENY_VERSION) from crates.io (a few minutes)"; \
+		$(CARGO) install cargo-deny --locked --version $(CARGO_DENY_VERSION); }
+	@cmp -s tests/requirements.txt $(TEST_VENV)/requirements.txt || { \
+		echo "installing the Python test packages (tests/requirements.txt) from PyPI into $(TEST_VENV)"; \
+		rm -rf $(TEST_VENV) && $(PYTHON) -m venv $(TEST_VENV) && \
+		$(TEST_VENV)/bin/pip install --disable-pip-version-check --progress-bar off -q -r tests/requirements.txt && \
+		cp tests/requirements.txt $(TEST_VENV)/requirements.txt; }
 
 fmt:
 	$(CARGO) fmt --all --check
@@ -55,14 +78,26 @@ metrics-lint:
 e2e:
 	JAMF_E2E=1 $(CARGO) test --test e2e -- --nocapture
 
-# The demo's /calendar.ics parsed by a real iCalendar parser (PyPI's icalendar, in a
-# virtual environment under target/).
-PYENV := target/pyenv
+# The demo's /calendar.ics parsed by a real iCalendar parser (PyPI's icalendar, in the
+# test virtual environment).
 calendar-check:
-	$(CARGO) build --quiet
-	@[ -x $(PYENV)/bin/python ] || python3 -m venv $(PYENV)
-	@$(PYENV)/bin/python -c 'import icalendar' 2>/dev/null || $(PYENV)/bin/pip install --quiet icalendar
-	$(PYENV)/bin/python tests/calendar_check.py target/debug/jamf_exporter
+	@$(CARGO) test --no-run --quiet --test e2e
+	$(TEST_VENV)/bin/python tests/calendar_check.py $(TEST_BINARY)
+# examples/demo-stack.sh as a newcomer runs it: SIGTERM and Ctrl-C must stop every process and
+# free every port, and alerts must reach its webhook receiver (tests/demo-stack.sh).
+demo-stack-test:
+	@$(CARGO) test --no-run --quiet --test e2e
+	JAMF_EXPORTER=$(TEST_BINARY) bash tests/demo-stack.sh
+
+# The landing page in headless Chromium at 1280 and 390 px; screenshots in target/browser-test/.
+browser-test:
+	@$(CARGO) test --no-run --quiet --test e2e
+	$(TEST_VENV)/bin/python tests/browser/landing_page.py $(TEST_BINARY) target/browser-test
+
+# Rewrites docs/landing-1280.png and docs/landing-390.png (the browser test, saving into docs/).
+screenshots:
+	@$(CARGO) test --no-run --quiet --test e2e
+	$(TEST_VENV)/bin/python tests/browser/landing_page.py $(TEST_BINARY) docs
 
 # Rewrites tests/golden/metrics.txt from the demo data.
 golden:
@@ -70,6 +105,11 @@ golden:
 
 run-demo:
 	$(CARGO) run --release -- --demo
+
+# The demo exporter, Prometheus, Alertmanager and a webhook receiver that prints each delivered
+# alert, on free ports; Ctrl-C stops them all (examples/demo-stack.sh).
+demo-stack:
+	@bash examples/demo-stack.sh
 
 # Benchmarks and the soak (docs/benchmarks.md); not part of `make test`. They need wrk,
 # nginx, curl and jq (Debian: apt-get install wrk nginx-light curl jq).

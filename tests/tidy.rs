@@ -23,6 +23,7 @@ const CONTRACT_ALERTS: &[(&str, &str)] = &[
     ("JamfVppClientContextMismatch", "critical"),
     ("JamfVppSyncStale", "warning"),
     ("JamfVppTokenLocationChanged", "warning"),
+    ("JamfVppAppleLocationShared", "critical"),
     ("JamfAdeTokenExpiringSoon", "warning"),
     ("JamfAdeTokenExpiryImminent", "critical"),
     ("JamfAdeTokenExpired", "critical"),

@@ -13,7 +13,7 @@
 //!
 //! | id | name | demonstrates |
 //! |---|---|---|
-//! | 1 | Lakeview High School | healthy: token ~200 days out, 4850 purchased / 3912 used, synced an hour ago |
+//! | 1 | Lakeview High School | healthy: token ~200 days out, 4850 purchased / 3912 used, synced an hour ago; shares its Apple location with 9 after the replayed upload |
 //! | 2 | North Elementary | token expiring in ~20 days (`JamfVppTokenExpiringSoon`) |
 //! | 3 | Escuela Peña Blanca | token expiring in ~5 days (`JamfVppTokenExpiryImminent`); non-ASCII name |
 //! | 4 | Harbor Middle School | token expired ~3 days ago, last sync ~3 days old (`JamfVppTokenExpired`, `JamfVppSyncStale`) |
@@ -21,7 +21,7 @@
 //! | 6 | Adult Education Center | never had licences: 0 purchased, 0 used; must raise no licence alert |
 //! | 7 | West Elementary | used == purchased (`JamfVppLicensesExhausted`) |
 //! | 8 | South Middle School | `clientContextMismatch: true` (`JamfVppClientContextMismatch`) |
-//! | 9 | District Office | the worst case replayed: healthy with licences for the first two list answers, then 0 purchased / 0 used and `locationName` "Lakeview High School", i.e. another location's token was uploaded (`JamfVppLicensesDroppedToZero`, `JamfVppTokenLocationChanged`) |
+//! | 9 | District Office | the worst case replayed: healthy with licences for the first two list answers, then 0 purchased / 0 used and `locationName` "Lakeview High School", i.e. location 1's token was uploaded; both then report the same organization and Apple location (`JamfVppLicensesDroppedToZero`, `JamfVppTokenLocationChanged`, `JamfVppAppleLocationShared` for 1 and 9) |
 //!
 //! Sites: locations 1, 6 and 9 have no site (`siteId` "-1", `siteName` "None").
 //!
@@ -547,6 +547,9 @@ impl Dataset {
                     "totalPurchasedLicenses": 0,
                     "totalUsedLicenses": 0,
                     "locationName": "Lakeview High School",
+                    // The uploaded token is location 1's, so both now report the same Apple
+                    // location of the same organization (`JamfVppAppleLocationShared`).
+                    "organizationName": "Lakeview Unified School District",
                 }),
             }],
             supervision_identities: vec![

@@ -437,10 +437,6 @@ fn absurd_days_do_not_panic() {
     );
 }
 
-/// Runbooks that arrive with work merged separately (the shared-location alert and the
-/// collectors of the five renewals not yet in the snapshot); remove once merged.
-const RUNBOOKS_PENDING_MERGE: [&str; 1] = ["JamfVppAppleLocationShared"];
-
 #[test]
 fn every_runbook_link_uses_the_rules_base_and_exists() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -472,9 +468,8 @@ fn every_runbook_link_uses_the_rules_base_and_exists() {
         named.extend(kind.imminent_alert());
     }
     for alert in named {
-        let exists = root.join(format!("docs/runbooks/{alert}.md")).exists();
         assert!(
-            exists || RUNBOOKS_PENDING_MERGE.contains(&alert),
+            root.join(format!("docs/runbooks/{alert}.md")).exists(),
             "no runbook for {alert}"
         );
     }

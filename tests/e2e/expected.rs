@@ -33,11 +33,15 @@ pub struct Expected {
     pub mentions: &'static [&'static str],
 }
 
+/// What both District Office and Lakeview High School say once the token swap is replayed.
+const SHARED_APPLE_LOCATION: &str = r#"reports the Apple location "Lakeview High School" of organization "Lakeview Unified School District", and so do 2 Jamf locations in all: "Lakeview High School" (id 1), "District Office" (id 9)."#;
+
 /// The alert the test raises itself by stopping the exporter.
 pub const EXPORTER_DOWN: &str = "JamfExporterDown";
 
 /// Every alert the demo raises while the exporter runs, once it has replayed the token swap of
-/// location 9. Locations 1 (healthy) and 6 (never had licences) and ADE instance 1 raise none;
+/// location 9. Location 6 (never had licences) and ADE instance 1 raise none; location 1
+/// (healthy) raises only the shared Apple location, together with 9, whose token it holds;
 /// location 7 raises only the licence one; the exporter and Jamf are healthy. Of the other
 /// renewals, supervision identity 1 (~25 days) and the SSO certificate (~10 days) raise their
 /// Soon warnings; Cloud Services and the cloud LDAP keystore are healthy, and the demo's plain
@@ -103,6 +107,18 @@ pub fn demo_alerts() -> Vec<Expected> {
             mentions: &[
                 r#"reported 2 different Apple locations within the last day: "District Office", "Lakeview High School"."#,
             ],
+        },
+        Expected {
+            alertname: "JamfVppAppleLocationShared",
+            severity: "critical",
+            object: location("1", "Lakeview High School"),
+            mentions: &[SHARED_APPLE_LOCATION],
+        },
+        Expected {
+            alertname: "JamfVppAppleLocationShared",
+            severity: "critical",
+            object: location("9", "District Office"),
+            mentions: &[SHARED_APPLE_LOCATION],
         },
         Expected {
             alertname: "JamfAdeTokenExpiringSoon",
