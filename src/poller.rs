@@ -32,21 +32,16 @@ pub struct Poller {
     pub injected: InjectedPanics,
 }
 
-/// The collectors that run side by side at the start of a refresh; `vpp_content` runs
-/// after them with the location list `vpp` fetched, and `server_certificate` last, to
-/// read the certificate of one of the refresh's own handshakes.
-const FIRST_PHASE: [CollectorName; 10] = [
-    CollectorName::Vpp,
-    CollectorName::Ade,
-    CollectorName::Notifications,
-    CollectorName::BuiltinCa,
-    CollectorName::Version,
-    CollectorName::Healthcheck,
-    CollectorName::SupervisionIdentities,
-    CollectorName::CloudServices,
-    CollectorName::SsoCertificate,
-    CollectorName::CloudLdap,
-];
+/// Whether a collector runs side by side with the others at the start of a refresh.
+/// `vpp_content` runs after them with the location list `vpp` fetched, and
+/// `server_certificate` last, to read the certificate of one of the refresh's own
+/// handshakes.
+fn in_first_phase(name: CollectorName) -> bool {
+    !matches!(
+        name,
+        CollectorName::VppContent | CollectorName::ServerCertificate
+    )
+}
 
 /// Why one collector's refresh failed.
 #[derive(Debug)]
@@ -125,9 +120,9 @@ impl Poller {
                     .status(name)
                     .is_some_and(|status| status.unsupported)
         };
-        let first_phase = FIRST_PHASE
+        let first_phase = CollectorName::ALL
             .into_iter()
-            .filter(|name| wanted(*name))
+            .filter(|name| in_first_phase(*name) && wanted(*name))
             .map(|name| self.run_collector(name, &refresh, None));
         let mut outcomes: Vec<Outcome> = join_all(first_phase).await;
 

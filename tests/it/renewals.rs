@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use jamf_exporter::demo::{Fault, FaultRule, SimulatorConfig};
+use jamf_exporter::snapshot::CollectorName;
 use serde_json::json;
 
 use crate::harness::{self, errors, Metrics, Setup};
@@ -369,19 +370,10 @@ async fn server_certificate_alone_asks_for_the_unauthenticated_health_check() {
     let pki = Pki::with_not_after(&["127.0.0.1", "localhost"], Some((2030, 6, 1)));
     let ca_file = pki.ca_file();
     let mut flags = vec!["--jamf.ca-file", ca_file.to_str().unwrap()];
-    for name in [
-        "vpp",
-        "vpp_content",
-        "ade",
-        "notifications",
-        "builtin_ca",
-        "version",
-        "healthcheck",
-        "supervision_identities",
-        "cloud_services",
-        "sso_certificate",
-        "cloud_ldap",
-    ] {
+    for name in CollectorName::ALL
+        .iter()
+        .filter(|name| **name != CollectorName::ServerCertificate)
+    {
         flags.push(Box::leak(format!("--no-collector.{name}").into_boxed_str()));
     }
     let setup = harness::start(pki.simulator(), &flags).await;
