@@ -11,7 +11,12 @@ pub async fn collect(client: &JamfClient, deadline: Instant) -> Result<BuiltinCa
     let raw: model::CertificateAuthority = client
         .get_json_anonymous(&Route::fixed(ACTIVE_CA), deadline)
         .await?;
-    Ok(BuiltinCa {
+    Ok(from_wire(raw))
+}
+
+/// The CA's expiry, or unknown when `notAfter` is missing or unparseable.
+pub fn from_wire(raw: model::CertificateAuthority) -> BuiltinCa {
+    BuiltinCa {
         not_after: raw.not_after.as_deref().and_then(dates::parse),
-    })
+    }
 }

@@ -11,9 +11,14 @@ pub async fn collect(client: &JamfClient, deadline: Instant) -> Result<JamfVersi
     let raw: model::JamfProVersion = client
         .get_json(&Route::fixed(VERSION), &[], deadline)
         .await?;
-    Ok(JamfVersion {
+    Ok(from_wire(raw))
+}
+
+/// The version Jamf reports, without its build suffix.
+pub fn from_wire(raw: model::JamfProVersion) -> JamfVersion {
+    JamfVersion {
         version: raw.version.as_deref().and_then(semantic_part),
-    })
+    }
 }
 
 /// `11.23.2-t1767621885710` → `11.23.2`.
