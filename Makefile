@@ -5,7 +5,7 @@ CARGO ?= cargo
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 PROMTOOL ?= promtool
 
-.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e golden run-demo bench soak
+.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e golden run-demo bench soak fuzz fuzz-seeds
 
 test: deps fmt clippy unit doc deny rules metrics-lint e2e
 	@echo "make test: all checks passed"
@@ -71,3 +71,20 @@ bench:
 soak:
 	$(CARGO) build --release --features bench
 	bash bench/soak.sh
+
+# Fuzzing (docs/fuzzing.md); not part of `make test`. Each target runs FUZZ_SECONDS
+# (default 180) on nightly, starting from its corpus in fuzz/corpus/<target>/.
+FUZZ_SECONDS ?= 180
+FUZZ_TARGETS ?= jamf_body dates durations web_config
+
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || { echo "installing cargo-fuzz from crates.io"; $(CARGO) install cargo-fuzz --locked --quiet; }
+	cd fuzz && for target in $(FUZZ_TARGETS); do \
+		mkdir -p corpus/$$target && \
+		$(CARGO) +nightly fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+# Rewrites the seed-* files of the fuzz corpus from the demo data (src/demo/fuzz_seeds.rs).
+fuzz-seeds:
+	UPDATE_FUZZ_SEEDS=1 $(CARGO) test --lib fuzz_seeds
