@@ -96,7 +96,11 @@ pub(crate) fn text(value: Option<String>) -> String {
     value.unwrap_or_default()
 }
 
-/// A count that is a usable sample: finite and not negative. Anything else is unknown.
+/// The largest integer an `f64` holds exactly (2^53). Jamf's counts are integers, so a
+/// larger one (a count of 1e300) is absurd and read as unknown (contract.md).
+pub(crate) const MAX_EXACT_COUNT: f64 = 9_007_199_254_740_992.0;
+
+/// A count that is a usable sample: finite, not negative and exact. Anything else is unknown.
 pub(crate) fn count(value: Option<f64>) -> Option<f64> {
-    value.filter(|number| number.is_finite() && *number >= 0.0)
+    value.filter(|number| (0.0..=MAX_EXACT_COUNT).contains(number))
 }

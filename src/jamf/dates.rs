@@ -3,10 +3,20 @@
 //! Anything missing, empty or unparseable is "unknown" (`None`): the exporter then
 //! exports no sample, never 0, which would read as "expired in 1970".
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 
 /// Parses a Jamf date or date-time string.
 pub fn parse(text: &str) -> Option<DateTime<Utc>> {
+    parse_any_year(text).filter(four_digit_year)
+}
+
+/// A date past the year 9999 (an epoch of 2^62 ms, say) is absurd, not a far-off
+/// expiry: it is unknown, like an unparseable one (contract.md).
+fn four_digit_year(date: &DateTime<Utc>) -> bool {
+    (0..=9999).contains(&date.year())
+}
+
+fn parse_any_year(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -34,11 +44,12 @@ pub fn from_epoch(value: i64) -> Option<DateTime<Utc>> {
     if value <= 0 {
         return None;
     }
-    if value > 100_000_000_000 {
+    let date = if value > 100_000_000_000 {
         DateTime::from_timestamp_millis(value)
     } else {
         DateTime::from_timestamp(value, 0)
-    }
+    };
+    date.filter(four_digit_year)
 }
 
 /// Rewrites `…Z`, `…+0000` and zone-less forms into RFC 3339's `±HH:MM`.
@@ -132,5 +143,18 @@ mod tests {
             Some(99_999_999_999)
         );
         assert_eq!(from_epoch(-5), None);
+    }
+
+    // Found by the `dates` fuzz target: epochs up to chrono's limit gave years up to 262143.
+    #[test]
+    fn dates_after_the_year_9999_are_unknown() {
+        assert_eq!(
+            from_epoch(253_402_300_799_999).map(|d| d.to_rfc3339()),
+            Some("9999-12-31T23:59:59.999+00:00".to_owned())
+        );
+        for epoch in [253_402_300_800_000, 8_000_000_000_000_000, i64::MAX] {
+            assert_eq!(from_epoch(epoch), None, "{epoch}");
+            assert_eq!(parse(&epoch.to_string()), None, "{epoch}");
+        }
     }
 }
