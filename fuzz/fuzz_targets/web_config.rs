@@ -42,7 +42,7 @@ fn may_read_files(text: &str) -> bool {
             collect_keys(&value, &mut keys);
             let names_a_file = keys.iter().any(|key| key.contains("file"));
             let checks_clients = keys.iter().any(|key| key.contains("client_auth_type"));
-            let has_inline_ca = keys.iter().any(|key| *key == "client_ca");
+            let has_inline_ca = keys.contains(&"client_ca");
             names_a_file || (checks_clients && !has_inline_ca)
         }
         Err(_) => text.contains('\\') || text.contains("file") || text.contains("auth_type"),
