@@ -13,7 +13,7 @@ TEST_BINARY := target/debug/jamf_exporter
 # The browser test's Python packages (tests/requirements.txt), kept out of the system.
 TEST_VENV := target/test-venv
 
-.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check demo-stack-test browser-test golden run-demo demo-stack screenshots bench soak
+.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check demo-stack-test browser-test golden run-demo demo-stack screenshots bench soak fuzz fuzz-seeds
 
 test: deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check demo-stack-test browser-test
 	@echo "make test: all checks passed"
@@ -121,3 +121,20 @@ bench:
 soak:
 	$(CARGO) build --release --features bench
 	bash bench/soak.sh
+
+# Fuzzing (docs/fuzzing.md); not part of `make test`. Each target runs FUZZ_SECONDS
+# (default 180) on nightly, starting from its corpus in fuzz/corpus/<target>/.
+FUZZ_SECONDS ?= 180
+FUZZ_TARGETS ?= jamf_body dates durations web_config
+
+fuzz:
+	@rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || { echo "installing cargo-fuzz from crates.io"; $(CARGO) install cargo-fuzz --locked --quiet; }
+	cd fuzz && for target in $(FUZZ_TARGETS); do \
+		mkdir -p corpus/$$target && \
+		$(CARGO) +nightly fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+# Rewrites the seed-* files of the fuzz corpus from the demo data (src/demo/fuzz_seeds.rs).
+fuzz-seeds:
+	UPDATE_FUZZ_SEEDS=1 $(CARGO) test --lib fuzz_seeds

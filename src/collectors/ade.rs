@@ -23,10 +23,7 @@ pub async fn collect(
             .get_json::<model::DeviceEnrollmentSync>(&route, &[])
             .await
         {
-            Ok(sync) => {
-                instance.last_sync = sync.timestamp.as_deref().and_then(dates::parse);
-                instance.last_sync_success = sync.sync_state.map(|state| state == "SUCCESSFUL");
-            }
+            Ok(sync) => apply_latest_sync(&mut instance, sync),
             // An instance that has never synced has no latest sync.
             Err(JamfError::NotFound { .. }) => {}
             Err(error) => return Err(error),
@@ -34,6 +31,12 @@ pub async fn collect(
         Ok(instance)
     }))
     .await
+}
+
+/// Fills in what an instance's latest sync says.
+pub fn apply_latest_sync(instance: &mut AdeInstance, sync: model::DeviceEnrollmentSync) {
+    instance.last_sync = sync.timestamp.as_deref().and_then(dates::parse);
+    instance.last_sync_success = sync.sync_state.map(|state| state == "SUCCESSFUL");
 }
 
 pub fn from_wire(raw: Vec<model::DeviceEnrollment>, skipped: &mut Skipped) -> Vec<AdeInstance> {

@@ -21,12 +21,7 @@ pub async fn collect(
         let route = Route::with_id(LDAP, &keystore.id);
         match refresh.get_json::<model::CloudLdap>(&route, &[]).await {
             Ok(ldap) => {
-                keystore.expiry = ldap
-                    .server
-                    .and_then(|server| server.keystore)
-                    .and_then(|keystore| keystore.expiration_date)
-                    .as_deref()
-                    .and_then(dates::parse);
+                keystore.expiry = keystore_expiry(ldap);
                 Ok(Some(keystore))
             }
             // Removed between the two requests: it has no keystore any more.
@@ -36,6 +31,15 @@ pub async fn collect(
     }))
     .await?;
     Ok(keystores.into_iter().flatten().collect())
+}
+
+/// `server.keystore.expirationDate` of one provider's LDAP settings.
+pub fn keystore_expiry(ldap: model::CloudLdap) -> Option<chrono::DateTime<chrono::Utc>> {
+    ldap.server
+        .and_then(|server| server.keystore)
+        .and_then(|keystore| keystore.expiration_date)
+        .as_deref()
+        .and_then(dates::parse)
 }
 
 /// The Google providers (only they have an LDAP keystore), the first of each id; a

@@ -95,12 +95,12 @@ pub(crate) fn text(value: Option<String>) -> String {
     value.unwrap_or_default()
 }
 
-/// The largest count taken at face value: beyond 2^53 an f64 no longer holds every
-/// integer, and no Jamf server owns that many licences.
-const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
+/// The largest integer an `f64` holds exactly (2^53). Jamf's counts are integers, and
+/// no Jamf server owns that many licences, so a larger one (a count of 1e300) is absurd
+/// and read as unknown, like a missing count (contract.md).
+pub(crate) const MAX_EXACT_COUNT: f64 = 9_007_199_254_740_992.0;
 
-/// A count that is a usable sample: finite, not negative, and not absurdly large.
-/// Anything else is unknown, like a missing count.
+/// A count that is a usable sample: finite, not negative and exact. Anything else is unknown.
 pub(crate) fn count(value: Option<f64>) -> Option<f64> {
-    value.filter(|number| number.is_finite() && (0.0..=MAX_COUNT).contains(number))
+    value.filter(|number| (0.0..=MAX_EXACT_COUNT).contains(number))
 }

@@ -7,9 +7,14 @@ pub const VERSION: &str = "/api/v1/jamf-pro-version";
 
 pub async fn collect(refresh: &Refresh<'_>) -> Result<JamfVersion, JamfError> {
     let raw: model::JamfProVersion = refresh.get_json(&Route::fixed(VERSION), &[]).await?;
-    Ok(JamfVersion {
+    Ok(from_wire(raw))
+}
+
+/// The version Jamf reports, without its build suffix.
+pub fn from_wire(raw: model::JamfProVersion) -> JamfVersion {
+    JamfVersion {
         version: raw.version.as_deref().and_then(semantic_part),
-    })
+    }
 }
 
 /// `11.23.2-t1767621885710` → `11.23.2`.

@@ -94,6 +94,21 @@ mod tests {
         assert_eq!(locations[0].name, "St. Mary's \"Annex\"\nZürich");
     }
 
+    // Found by the `jamf_body` fuzz target: a count of 1e300 was kept as a sample.
+    #[test]
+    fn counts_beyond_exact_integers_are_unknown() {
+        let locations = from_wire(
+            wire(
+                r#"[{"id":"1","totalPurchasedLicenses":1e300,"totalUsedLicenses":9007199254740992},
+                {"id":"2","totalPurchasedLicenses":1e16}]"#,
+            ),
+            &mut Skipped::default(),
+        );
+        assert_eq!(locations[0].licenses_purchased, None);
+        assert_eq!(locations[0].licenses_used, Some(9_007_199_254_740_992.0));
+        assert_eq!(locations[1].licenses_purchased, None);
+    }
+
     #[test]
     fn negative_counts_are_unknown() {
         let locations = from_wire(

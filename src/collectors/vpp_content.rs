@@ -96,8 +96,59 @@ pub fn from_wire(location: &VppLocation, raw: Vec<model::VppContent>) -> Vec<Vpp
 
 fn add(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(a + b),
+        // Two exact counts can sum past the exact range; such a total is unknown too.
+        (Some(a), Some(b)) => count(Some(a + b)),
         (a, None) => a,
         (None, b) => b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location() -> VppLocation {
+        VppLocation {
+            id: "1".to_owned(),
+            name: "A".to_owned(),
+            asm_location: String::new(),
+            organization: String::new(),
+            country_code: String::new(),
+            site_id: String::new(),
+            token_expiry: None,
+            licenses_purchased: None,
+            licenses_used: None,
+            last_sync: None,
+            client_context_mismatch: None,
+        }
+    }
+
+    fn wire(json: &str) -> Vec<model::VppContent> {
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    // Found by the `jamf_body` fuzz target: 1e300 was kept, and two of them summed.
+    #[test]
+    fn absurd_counts_are_unknown() {
+        let items = from_wire(
+            &location(),
+            wire(r#"[{"adamId":"1","licenseCountTotal":1e300,"licenseCountInUse":1e16}]"#),
+        );
+        assert_eq!(items[0].licenses_purchased, None);
+        assert_eq!(items[0].licenses_used, None);
+    }
+
+    #[test]
+    fn duplicate_apps_summing_past_exact_integers_are_unknown() {
+        let items = from_wire(
+            &location(),
+            wire(
+                r#"[{"adamId":"1","licenseCountTotal":9007199254740992,"licenseCountInUse":3},
+                    {"adamId":"1","licenseCountTotal":2,"licenseCountInUse":4}]"#,
+            ),
+        );
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].licenses_purchased, None);
+        assert_eq!(items[0].licenses_used, Some(7.0));
     }
 }

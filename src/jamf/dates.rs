@@ -155,4 +155,17 @@ mod tests {
         assert_eq!(from_epoch(6_000_000_000_000_000), None);
         assert!(parse("9999-12-31").is_some());
     }
+
+    // Found by the `dates` fuzz target: epochs up to chrono's limit gave years up to 262143.
+    #[test]
+    fn dates_after_the_year_9999_are_unknown() {
+        assert_eq!(
+            from_epoch(253_402_300_799_999).map(|d| d.to_rfc3339()),
+            Some("9999-12-31T23:59:59.999+00:00".to_owned())
+        );
+        for epoch in [253_402_300_800_000, 8_000_000_000_000_000, i64::MAX] {
+            assert_eq!(from_epoch(epoch), None, "{epoch}");
+            assert_eq!(parse(&epoch.to_string()), None, "{epoch}");
+        }
+    }
 }
