@@ -14,6 +14,7 @@ mod hostile;
 mod process;
 mod properties;
 mod proxy;
+mod multi_target;
 mod renewals;
 mod secrets;
 mod tls;
