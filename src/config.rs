@@ -201,7 +201,9 @@ pub fn parse_matches(matches: ArgMatches) -> Parsed {
         matches.value_source("jamf_url") == Some(clap::parser::ValueSource::CommandLine);
     let given = matches
         .ids()
-        .filter(|id| matches.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine))
+        .filter(|id| {
+            matches.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+        })
         .map(|id| id.as_str().to_owned())
         .collect();
     let collectors = CollectorName::ALL

@@ -300,7 +300,10 @@ async fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
             return response;
         }
     } else if matches!(request.uri().path(), "/probe" | "/-/reload") {
-        return text(StatusCode::NOT_FOUND, "not found: only with --config.file\n");
+        return text(
+            StatusCode::NOT_FOUND,
+            "not found: only with --config.file\n",
+        );
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -336,11 +339,7 @@ async fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
 }
 
 async fn metrics(state: &AppState, headers: &http::HeaderMap) -> Response<Body> {
-    exposition_response(
-        state.metrics.exposition(chrono::Utc::now()).await,
-        headers,
-    )
-    .await
+    exposition_response(state.metrics.exposition(chrono::Utc::now()).await, headers).await
 }
 
 /// The telemetry path's answer for a rendered exposition (also `/probe`'s).

@@ -35,7 +35,7 @@ pub async fn handle<B>(
                 exposition_response(target.metrics.exposition(now).await, request.headers()).await
             }
             Ok(None) => text(StatusCode::BAD_REQUEST, "the target parameter is missing\n"),
-            Err(response) => response,
+            Err((status, message)) => text_owned(status, message),
         },
         "/" => match chosen(fleet, wanted, false) {
             Ok(Some(target)) => {
@@ -52,7 +52,7 @@ pub async fn handle<B>(
                 fleet.shard,
                 now,
             )),
-            Err(response) => response,
+            Err((status, message)) => text_owned(status, message),
         },
         "/calendar.ics" => match chosen(fleet, wanted, false) {
             Ok(Some(target)) => crate::calendar::response(&target.store.load(), now),
@@ -67,7 +67,7 @@ pub async fn handle<B>(
                     now,
                 ))
             }
-            Err(response) => response,
+            Err((status, message)) => text_owned(status, message),
         },
         "/-/ready" => {
             if fleet.ready() {
@@ -104,10 +104,13 @@ fn target_param(query: Option<&str>) -> Wanted {
 
 /// `application/x-www-form-urlencoded` pairs, decoded.
 fn form_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
-    query.split('&').filter(|pair| !pair.is_empty()).map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (decode(key), decode(value))
-    })
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(key), decode(value))
+        })
 }
 
 fn decode(text: &str) -> String {
@@ -139,16 +142,20 @@ fn decode(text: &str) -> String {
 
 /// The target a request names. `Ok(None)` when it names none; an unknown, repeated or
 /// other shard's name is answered at once. `required` makes a missing name a 400 too.
-fn chosen(fleet: &Fleet, wanted: Wanted, required: bool) -> Result<Option<Arc<Target>>, Response<Body>> {
+fn chosen(
+    fleet: &Fleet,
+    wanted: Wanted,
+    required: bool,
+) -> Result<Option<Arc<Target>>, (StatusCode, String)> {
     match wanted {
-        Wanted::Absent if required => Err(text(
+        Wanted::Absent if required => Err((
             StatusCode::BAD_REQUEST,
-            "the target parameter is missing: use ?target=NAME\n",
+            "the target parameter is missing: use ?target=NAME\n".to_owned(),
         )),
         Wanted::Absent => Ok(None),
-        Wanted::Repeated => Err(text(
+        Wanted::Repeated => Err((
             StatusCode::BAD_REQUEST,
-            "the target parameter is given more than once\n",
+            "the target parameter is given more than once\n".to_owned(),
         )),
         Wanted::One(name) => {
             let view = fleet.view();
@@ -162,7 +169,7 @@ fn chosen(fleet: &Fleet, wanted: Wanted, required: bool) -> Result<Option<Arc<Ta
                 ),
                 None => format!("unknown target {name:?}\n"),
             };
-            Err(text_owned(StatusCode::NOT_FOUND, message))
+            Err((StatusCode::NOT_FOUND, message))
         }
     }
 }
@@ -192,7 +199,10 @@ mod tests {
     fn the_target_parameter_is_found_decoded_and_counted() {
         assert!(matches!(target_param(None), Wanted::Absent));
         assert!(matches!(target_param(Some("x=1")), Wanted::Absent));
-        assert!(matches!(target_param(Some("target=a&target=b")), Wanted::Repeated));
+        assert!(matches!(
+            target_param(Some("target=a&target=b")),
+            Wanted::Repeated
+        ));
         match target_param(Some("module=x&target=lake%2Eview")) {
             Wanted::One(name) => assert_eq!(name, "lake.view"),
             _ => panic!("one target"),

@@ -284,18 +284,18 @@ fn target(
             )))
         }
     };
-    let duration = |key: &str, own: &Option<String>, default: &Option<String>, fallback| {
-        match own.as_ref().or(default.as_ref()) {
-            None => Ok(fallback),
-            Some(text) => match crate::duration::parse(text) {
-                Ok(value) if value.is_zero() => Err(at(
-                    key,
-                    &format!("must be greater than zero, got {text:?}"),
-                )),
-                Ok(value) => Ok(value),
-                Err(problem) => Err(at(key, &problem)),
-            },
-        }
+    let duration = |key: &str, own: &Option<String>, default: &Option<String>, fallback| match own
+        .as_ref()
+        .or(default.as_ref())
+    {
+        None => Ok(fallback),
+        Some(text) => match crate::duration::parse(text) {
+            Ok(value) if value.is_zero() => {
+                Err(at(key, &format!("must be greater than zero, got {text:?}")))
+            }
+            Ok(value) => Ok(value),
+            Err(problem) => Err(at(key, &problem)),
+        },
     };
     let timeout = duration(
         "timeout",
@@ -327,7 +327,10 @@ fn target(
     let collectors = match raw.collectors.as_ref().or(defaults.collectors.as_ref()) {
         None => flags.collectors.clone(),
         Some(names) if names.is_empty() => {
-            return Err(at("collectors", &"empty; leave the key out for the default set"))
+            return Err(at(
+                "collectors",
+                &"empty; leave the key out for the default set",
+            ))
         }
         Some(names) => names
             .iter()

@@ -118,7 +118,10 @@ pub fn start(
     injected: InjectedPanics,
     metrics: Arc<FleetMetrics>,
     shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<(Arc<Fleet>, impl std::future::Future<Output = ()> + Send + 'static)> {
+) -> anyhow::Result<(
+    Arc<Fleet>,
+    impl std::future::Future<Output = ()> + Send + 'static,
+)> {
     let (reloads, requests) = mpsc::channel(4);
     let (view, _) = watch::channel(Arc::new(View::default()));
     let fleet = Arc::new(Fleet {

@@ -11,7 +11,12 @@ use crate::renewals::renewals;
 use crate::snapshot::days_until;
 
 /// Renders the table of targets at `now`.
-pub fn render(view: &View, telemetry_path: &str, shard: super::Shard, now: DateTime<Utc>) -> String {
+pub fn render(
+    view: &View,
+    telemetry_path: &str,
+    shard: super::Shard,
+    now: DateTime<Utc>,
+) -> String {
     let mut page = String::with_capacity(4096 + view.targets.len() * 512);
     let shard_note = if shard.total > 1 {
         format!(" · shard {} of {}", shard.index, shard.total)

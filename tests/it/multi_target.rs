@@ -93,7 +93,10 @@ async fn refreshed(exporter: &Exporter, name: &str, count: u64) {
     let target = target(exporter, name).expect("a running target");
     let mut published = target.store.subscribe();
     let reached = tokio::time::timeout(LIMIT, published.wait_for(|s| s.refreshes >= count)).await;
-    assert!(matches!(reached, Ok(Ok(_))), "{name} refreshed {count} times");
+    assert!(
+        matches!(reached, Ok(Ok(_))),
+        "{name} refreshed {count} times"
+    );
 }
 
 async fn get(exporter: &Exporter, path: &str) -> (u16, String) {
@@ -121,7 +124,11 @@ async fn probe(exporter: &Exporter, name: &str) -> Metrics {
 }
 
 fn requests(servers: &Servers) -> usize {
-    servers.sims.iter().map(|(_, sim)| sim.requests().len()).sum()
+    servers
+        .sims
+        .iter()
+        .map(|(_, sim)| sim.requests().len())
+        .sum()
 }
 
 #[tokio::test]
@@ -192,17 +199,25 @@ async fn each_target_is_served_on_its_own_probe_only() {
 
     assert_eq!(get(&exporter, "/probe").await.0, 400);
     assert_eq!(
-        get(&exporter, "/probe?target=lakeview&target=harbor").await.0,
+        get(&exporter, "/probe?target=lakeview&target=harbor")
+            .await
+            .0,
         400
     );
     let (status, body) = get(&exporter, "/probe?target=nowhere").await;
-    assert_eq!((status, body.as_str()), (404, "unknown target \"nowhere\"\n"));
+    assert_eq!(
+        (status, body.as_str()),
+        (404, "unknown target \"nowhere\"\n")
+    );
     assert_eq!(get(&exporter, "/-/ready").await.0, 200);
 
     let (status, page) = get(&exporter, "/").await;
     assert_eq!(status, 200);
     for name in ["lakeview", "hillside", "harbor"] {
-        assert!(page.contains(&format!("href=\"/probe?target={name}\"")), "{page}");
+        assert!(
+            page.contains(&format!("href=\"/probe?target={name}\"")),
+            "{page}"
+        );
         assert!(page.contains(&format!("href=\"/?target={name}\"")));
     }
     let (status, own) = get(&exporter, "/?target=hillside").await;
@@ -252,9 +267,10 @@ async fn a_hanging_target_delays_no_other() {
     refreshed(&exporter, "quick", 1).await;
 
     // `slow` holds every answer for longer than the rest of the test takes.
-    servers
-        .sim("slow")
-        .inject(FaultRule::always("*", Fault::Delay(Duration::from_secs(20))));
+    servers.sim("slow").inject(FaultRule::always(
+        "*",
+        Fault::Delay(Duration::from_secs(20)),
+    ));
     servers
         .sim("quick")
         .update_dataset(|data| data.version = "12.0.0".to_owned());
@@ -313,7 +329,11 @@ async fn reload_adds_and_drops_targets() {
         std::sync::Arc::ptr_eq(&b_before, &b_after),
         "an unchanged target keeps running untouched"
     );
-    assert_eq!(b_after.store.load().refreshes, 1, "and was not refreshed again");
+    assert_eq!(
+        b_after.store.load().refreshes,
+        1,
+        "and was not refreshed again"
+    );
     let (_, body) = get(&exporter, "/metrics").await;
     assert_eq!(Metrics(body).value("jamf_exporter_targets", &[]), Some(2.0));
     exporter.stop().await;
@@ -367,8 +387,16 @@ async fn two_shard_replicas_split_six_targets_as_hashmod_says() {
     // Computed as Prometheus' hashmod does (see targets::file's unit test): modulo 2,
     // t1 and t3 go to shard 1, the rest to shard 0.
     let expected: [(u64, &[&str]); 2] = [(0, &["t0", "t2", "t4", "t5"]), (1, &["t1", "t3"])];
-    let zero = exporter(&servers.path(), &["--shard.total", "2", "--shard.index", "0"]).await;
-    let one = exporter(&servers.path(), &["--shard.total", "2", "--shard.index", "1"]).await;
+    let zero = exporter(
+        &servers.path(),
+        &["--shard.total", "2", "--shard.index", "0"],
+    )
+    .await;
+    let one = exporter(
+        &servers.path(),
+        &["--shard.total", "2", "--shard.index", "1"],
+    )
+    .await;
     for (shard, replica) in [(0u64, &zero), (1, &one)] {
         let mine = expected[shard as usize].1;
         let running: Vec<String> = replica
@@ -413,7 +441,10 @@ async fn refresh_concurrency_limits_targets_refreshing_at_once() {
     let servers = Servers::start(&names).await;
     servers.write(&names);
     for (_, sim) in &servers.sims {
-        sim.inject(FaultRule::always("*", Fault::Delay(Duration::from_millis(300))));
+        sim.inject(FaultRule::always(
+            "*",
+            Fault::Delay(Duration::from_millis(300)),
+        ));
     }
     let started = Instant::now();
     let exporter = exporter(&servers.path(), &["--refresh.concurrency", "1"]).await;
@@ -424,9 +455,7 @@ async fn refresh_concurrency_limits_targets_refreshing_at_once() {
     // all at once, about one.
     while ready < names.len() {
         for name in names {
-            if !finished.contains(&name)
-                && target(&exporter, name).is_some_and(|t| t.ready())
-            {
+            if !finished.contains(&name) && target(&exporter, name).is_some_and(|t| t.ready()) {
                 finished.push(name);
                 if one_refresh.is_zero() {
                     one_refresh = started.elapsed();
@@ -469,7 +498,8 @@ fn bad_config_files_name_the_target_and_the_key() {
     std::fs::write(&secret, "s3cret\n").expect("secret");
     let secret = secret.display().to_string();
     let login = format!("client_id: abc\n    client_secret_file: {secret}");
-    let ok = |name: &str| format!("  - name: {name}\n    url: https://{name}.example\n    {login}\n");
+    let ok =
+        |name: &str| format!("  - name: {name}\n    url: https://{name}.example\n    {login}\n");
     let cases: Vec<(String, String)> = vec![
         (
             format!("targets:\n  - name: hillside\n    url: https://h.example\n    {login}\n    refresh_interval: 10x\n"),
@@ -532,12 +562,8 @@ fn bad_config_files_name_the_target_and_the_key() {
     let path_text = path.display().to_string();
     for (text, expected) in cases {
         std::fs::write(&path, &text).expect("written");
-        let parsed = config::try_parse_from([
-            "jamf_exporter",
-            "--config.file",
-            path_text.as_str(),
-        ])
-        .expect("flags parse");
+        let parsed = config::try_parse_from(["jamf_exporter", "--config.file", path_text.as_str()])
+            .expect("flags parse");
         let error = Config::from_raw(parsed, &HashMap::<String, String>::new())
             .err()
             .map(|e| e.to_string());
@@ -561,13 +587,8 @@ fn bad_config_files_name_the_target_and_the_key() {
             .map(|e| e.to_string());
         assert_eq!(error.as_deref(), Some(expected), "{flags:?}");
     }
-    let parsed = config::try_parse_from([
-        "jamf_exporter",
-        "--demo",
-        "--shard.total",
-        "2",
-    ])
-    .expect("flags parse");
+    let parsed = config::try_parse_from(["jamf_exporter", "--demo", "--shard.total", "2"])
+        .expect("flags parse");
     assert_eq!(
         Config::from_raw(parsed, &HashMap::<String, String>::new())
             .err()
