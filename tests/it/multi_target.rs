@@ -597,3 +597,52 @@ fn bad_config_files_name_the_target_and_the_key() {
         Some("--shard.total: only used with --config.file")
     );
 }
+
+/// `jamf_exporter check` with the real binary and `args`: exit status and stdout.
+async fn run_check(args: Vec<String>) -> (i32, String) {
+    tokio::task::spawn_blocking(move || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_jamf_exporter"))
+            .arg("check")
+            .args(&args)
+            .env_clear()
+            .output()
+            .expect("the binary runs");
+        (
+            output.status.code().expect("an exit status"),
+            String::from_utf8(output.stdout).expect("utf-8"),
+        )
+    })
+    .await
+    .expect("the check finishes")
+}
+
+#[tokio::test]
+async fn check_takes_one_target_of_the_config_file() {
+    let servers = Servers::start(&["lakeview", "hillside"]).await;
+    servers.write(&["lakeview", "hillside"]);
+    let path = servers.path().display().to_string();
+    let args = |extra: &[&str]| {
+        let mut args = vec!["--config.file".to_owned(), path.clone()];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        args
+    };
+    let (status, out) = run_check(args(&["--target", "hillside", "--output", "json"])).await;
+    assert!(status == 1 || status == 2, "the demo data needs action: {out}");
+    assert_eq!(servers.sim("hillside").tokens_issued(), 1);
+    assert_eq!(servers.sim("lakeview").tokens_issued(), 0, "only the named target");
+
+    let (status, out) = run_check(args(&["--target", "nowhere"])).await;
+    assert_eq!(
+        (status, out.as_str()),
+        (3, "JAMF UNKNOWN - --target: no target \"nowhere\" in --config.file\n")
+    );
+    let (status, out) = run_check(args(&[])).await;
+    assert_eq!(
+        (status, out.as_str()),
+        (
+            3,
+            "JAMF UNKNOWN - --target: required with --config.file: name the target to check\n"
+        )
+    );
+    servers.stop().await;
+}
