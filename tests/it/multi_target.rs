@@ -627,14 +627,24 @@ async fn check_takes_one_target_of_the_config_file() {
         args
     };
     let (status, out) = run_check(args(&["--target", "hillside", "--output", "json"])).await;
-    assert!(status == 1 || status == 2, "the demo data needs action: {out}");
+    assert!(
+        status == 1 || status == 2,
+        "the demo data needs action: {out}"
+    );
     assert_eq!(servers.sim("hillside").tokens_issued(), 1);
-    assert_eq!(servers.sim("lakeview").tokens_issued(), 0, "only the named target");
+    assert_eq!(
+        servers.sim("lakeview").tokens_issued(),
+        0,
+        "only the named target"
+    );
 
     let (status, out) = run_check(args(&["--target", "nowhere"])).await;
     assert_eq!(
         (status, out.as_str()),
-        (3, "JAMF UNKNOWN - --target: no target \"nowhere\" in --config.file\n")
+        (
+            3,
+            "JAMF UNKNOWN - --target: no target \"nowhere\" in --config.file\n"
+        )
     );
     let (status, out) = run_check(args(&[])).await;
     assert_eq!(
