@@ -137,6 +137,7 @@ pub fn start(
         semaphore: Arc::new(Semaphore::new(source.concurrency)),
         tasks: JoinSet::new(),
         stopping: HashSet::new(),
+        names: std::collections::HashMap::new(),
         next_id: 0,
         injected,
     };
@@ -153,6 +154,8 @@ struct Supervisor {
     tasks: JoinSet<u64>,
     /// Ids of target tasks asked to stop, whose end is expected.
     stopping: HashSet<u64>,
+    /// The target each task runs, for the log line when one ends.
+    names: std::collections::HashMap<tokio::task::Id, String>,
     next_id: u64,
     injected: InjectedPanics,
 }
@@ -175,14 +178,17 @@ impl Supervisor {
                     tracing::info!("SIGHUP: reloading --config.file");
                     let _ = self.reload();
                 }
-                Some(ended) = self.tasks.join_next() => match ended {
-                    Ok(id) if self.stopping.remove(&id) => {}
-                    Ok(id) => {
-                        tracing::error!(task = id, "a target's refresh task stopped on its own");
-                        return;
+                Some(ended) = self.tasks.join_next_with_id() => match ended {
+                    Ok((task, id)) => {
+                        let name = self.names.remove(&task).unwrap_or_default();
+                        if !self.stopping.remove(&id) {
+                            tracing::error!(target = %name, "a target's refresh task stopped on its own");
+                            return;
+                        }
                     }
                     Err(error) => {
-                        tracing::error!(error = %error, "a target's refresh task ended");
+                        let name = self.names.remove(&error.id()).unwrap_or_default();
+                        tracing::error!(target = %name, error = %error, "a target's refresh task ended");
                         return;
                     }
                 },
@@ -289,10 +295,11 @@ impl Supervisor {
             "target started"
         );
         let semaphore = self.semaphore.clone();
-        self.tasks.spawn(async move {
+        let task = self.tasks.spawn(async move {
             refresh_loop(poller, first, semaphore, stopped).await;
             id
         });
+        self.names.insert(task.id(), target.spec.name.clone());
         target
     }
 }
