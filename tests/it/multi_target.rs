@@ -341,6 +341,14 @@ async fn reload_adds_and_drops_targets() {
     );
     let (_, body) = get(&exporter, "/metrics").await;
     assert_eq!(Metrics(body).value("jamf_exporter_targets", &[]), Some(2.0));
+
+    // A changed target restarts: a new poller, a new store, a first refresh again.
+    servers.write_every(&["b", "c"], "2h");
+    assert_eq!(post(&exporter, "/-/reload").await.0, 200);
+    let b_changed = target(&exporter, "b").expect("b runs");
+    assert!(!std::sync::Arc::ptr_eq(&b_after, &b_changed));
+    assert_eq!(b_changed.spec.refresh_interval, Duration::from_secs(7200));
+    refreshed(&exporter, "b", 1).await;
     exporter.stop().await;
     servers.stop().await;
 }
