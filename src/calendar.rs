@@ -10,9 +10,12 @@ pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
 
 /// The HTTP answer for `/calendar.ics`.
 pub fn response(snapshot: &Snapshot, now: DateTime<Utc>) -> http::Response<crate::server::Body> {
-    let mut response = http::Response::new(crate::server::Body::from(bytes::Bytes::from(render(
-        snapshot, now,
-    ))));
+    feed_response(render(snapshot, now))
+}
+
+/// The HTTP answer for a rendered feed.
+pub fn feed_response(feed: String) -> http::Response<crate::server::Body> {
+    let mut response = http::Response::new(crate::server::Body::from(bytes::Bytes::from(feed)));
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static(CONTENT_TYPE),
@@ -86,7 +89,13 @@ fn summary(renewal: &Renewal) -> String {
 
 /// The feed for one snapshot; `now` is the `DTSTAMP`.
 pub fn render(snapshot: &Snapshot, now: DateTime<Utc>) -> String {
-    let host = host(&snapshot.instance_url);
+    let title = format!("Jamf Pro renewals ({})", host(&snapshot.instance_url));
+    render_many(&title, &[snapshot], now)
+}
+
+/// One feed for several Jamf servers (`--config.file`); the `UID`s stay apart because
+/// each names its server's host.
+pub fn render_many(title: &str, snapshots: &[&Snapshot], now: DateTime<Utc>) -> String {
     let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
     let mut out = String::new();
     let mut line = |text: String| out.push_str(&fold(&text));
@@ -95,14 +104,15 @@ pub fn render(snapshot: &Snapshot, now: DateTime<Utc>) -> String {
     line("PRODID:-//jamf_exporter//Renewal calendar//EN".into());
     line("CALSCALE:GREGORIAN".into());
     line("METHOD:PUBLISH".into());
-    line(format!(
-        "X-WR-CALNAME:{}",
-        escape_text(&format!("Jamf Pro renewals ({host})"))
-    ));
+    line(format!("X-WR-CALNAME:{}", escape_text(title)));
     // Calendar clients re-read a subscription at their own pace; these ask for twice a day.
     line("REFRESH-INTERVAL;VALUE=DURATION:PT12H".into());
     line("X-PUBLISHED-TTL:PT12H".into());
-    for renewal in renewals(snapshot) {
+    for (snapshot, renewal) in snapshots
+        .iter()
+        .flat_map(|snapshot| renewals(snapshot).into_iter().map(move |r| (snapshot, r)))
+    {
+        let host = host(&snapshot.instance_url);
         let day = renewal.expires.date_naive();
         let next_day = day.checked_add_days(Days::new(1)).unwrap_or(day);
         let what = summary(&renewal);

@@ -30,6 +30,9 @@ pub struct CheckArgs {
     /// Report format
     #[arg(long = "output", value_enum, default_value_t = Output::Nagios)]
     pub output: Output,
+    /// With --config.file: the name of the target to check
+    #[arg(long = "target", value_name = "NAME")]
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,12 +46,15 @@ pub enum Output {
 }
 
 /// Flags of the exporter that mean nothing to a single refresh; accepted, not shown.
-const HIDDEN: [&str; 5] = [
+const HIDDEN: [&str; 8] = [
     "web_listen_address",
     "web_telemetry_path",
     "web_config_file",
     "web_max_requests",
     "refresh_interval",
+    "refresh_concurrency",
+    "shard_total",
+    "shard_index",
 ];
 
 /// The `check` command: the exporter's flags plus the check's own.
@@ -134,6 +140,22 @@ fn configure(matches: ArgMatches) -> Result<(CheckArgs, Config), String> {
         CheckArgs::from_arg_matches(&matches).map_err(|error| first_line(&error.to_string()))?;
     let parsed = config::parse_matches(matches);
     let config = Config::from_raw(parsed, &ProcessEnv).map_err(|error| error.to_string())?;
+    let config = match (&config.source, &check.target) {
+        (config::Source::Targets(source), Some(name)) => {
+            let spec = source
+                .loaded
+                .mine
+                .iter()
+                .find(|spec| &spec.name == name)
+                .ok_or_else(|| format!("--target: no target {name:?} in --config.file"))?;
+            crate::targets::target_config(&config, spec)
+        }
+        (config::Source::Targets(_), None) => {
+            return Err("--target: required with --config.file: name the target to check".into())
+        }
+        (_, Some(_)) => return Err("--target: only used with --config.file".into()),
+        (_, None) => config,
+    };
     crate::logging::init(config.log_level, config.log_format);
     Ok((check, config))
 }

@@ -94,6 +94,18 @@ pub struct RawArgs {
     /// Serve from an embedded simulated Jamf Pro on loopback; no credentials needed
     #[arg(long = "demo")]
     pub demo: bool,
+    /// Several Jamf servers from one YAML file, probed at /probe?target=NAME; excludes every --jamf.* flag and --demo
+    #[arg(long = "config.file", value_name = "PATH")]
+    pub config_file: Option<PathBuf>,
+    /// With --config.file: how many targets refresh at once
+    #[arg(long = "refresh.concurrency", default_value_t = 4, value_name = "N")]
+    pub refresh_concurrency: usize,
+    /// With --config.file: the number of replicas the targets are split over (Prometheus' hashmod)
+    #[arg(long = "shard.total", default_value_t = 1, value_name = "N")]
+    pub shard_total: u64,
+    /// With --config.file: which of the --shard.total shards this replica polls and serves
+    #[arg(long = "shard.index", default_value_t = 0, value_name = "I")]
+    pub shard_index: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -175,6 +187,9 @@ pub struct Parsed {
     pub collectors: BTreeSet<CollectorName>,
     refresh_interval_given: bool,
     jamf_url_given: bool,
+    /// The ids of the arguments given on the command line (not from a default or the
+    /// environment).
+    given: BTreeSet<String>,
 }
 
 /// The flags from matches of a command built with [`with_exporter_args`].
@@ -184,6 +199,13 @@ pub fn parse_matches(matches: ArgMatches) -> Parsed {
     // A JAMF_URL left in the environment does not stop `--demo`; a flag does.
     let jamf_url_given =
         matches.value_source("jamf_url") == Some(clap::parser::ValueSource::CommandLine);
+    let given = matches
+        .ids()
+        .filter(|id| {
+            matches.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|id| id.as_str().to_owned())
+        .collect();
     let collectors = CollectorName::ALL
         .into_iter()
         .filter(|name| {
@@ -206,6 +228,7 @@ pub fn parse_matches(matches: ArgMatches) -> Parsed {
         collectors,
         refresh_interval_given,
         jamf_url_given,
+        given,
     }
 }
 
@@ -215,7 +238,42 @@ pub enum Source {
     Jamf(JamfTarget),
     /// The embedded simulator, started by `run`.
     Demo,
+    /// Many Jamf servers from `--config.file`.
+    Targets(TargetsSource),
 }
+
+/// `--config.file` and the flags that go with it, and the file as read at start-up.
+#[derive(Debug, Clone)]
+pub struct TargetsSource {
+    pub path: PathBuf,
+    pub concurrency: usize,
+    pub shard: crate::targets::Shard,
+    /// What the command line sets beneath the file's `defaults:`.
+    pub flags: crate::targets::FlagDefaults,
+    pub loaded: crate::targets::Loaded,
+    /// The window over which first refreshes are spread ([`crate::targets::SPREAD`]);
+    /// tests set a shorter one here.
+    pub spread: Duration,
+}
+
+/// The flags `--config.file` excludes, by clap id, as the user writes them.
+const EXCLUDED_BY_CONFIG_FILE: [(&str, &str); 8] = [
+    ("jamf_url", "--jamf.url"),
+    ("jamf_client_id", "--jamf.client-id"),
+    ("jamf_client_secret_file", "--jamf.client-secret-file"),
+    ("jamf_username", "--jamf.username"),
+    ("jamf_password_file", "--jamf.password-file"),
+    ("jamf_timeout", "--jamf.timeout"),
+    ("jamf_ca_file", "--jamf.ca-file"),
+    ("demo", "--demo"),
+];
+
+/// The flags that mean something only with `--config.file`.
+const ONLY_WITH_CONFIG_FILE: [(&str, &str); 3] = [
+    ("refresh_concurrency", "--refresh.concurrency"),
+    ("shard_total", "--shard.total"),
+    ("shard_index", "--shard.index"),
+];
 
 /// One Jamf Pro server and how to log in to it.
 #[derive(Debug, Clone)]
@@ -306,7 +364,55 @@ pub const DEMO_REFRESH_INTERVAL: Duration = Duration::from_secs(15);
 impl Config {
     pub fn from_raw(parsed: Parsed, env: &dyn Env) -> Result<Config, ConfigError> {
         let raw = parsed.raw;
-        let source = if raw.demo {
+        let refresh_timeout_early = positive_duration("--refresh.timeout", &raw.refresh_timeout);
+        let source = if let Some(path) = &raw.config_file {
+            if let Some((_, flag)) = EXCLUDED_BY_CONFIG_FILE
+                .iter()
+                .find(|(id, _)| parsed.given.contains(*id))
+            {
+                return Err(error(format!(
+                    "--config.file and {flag} cannot be used together: each target's settings come from the file"
+                )));
+            }
+            if raw.refresh_concurrency == 0 {
+                return Err(error("--refresh.concurrency: must be at least 1"));
+            }
+            if raw.shard_total == 0 {
+                return Err(error("--shard.total: must be at least 1"));
+            }
+            if raw.shard_index >= raw.shard_total {
+                return Err(error(format!(
+                    "--shard.index: {} is not below --shard.total {}; shards are numbered from 0",
+                    raw.shard_index, raw.shard_total
+                )));
+            }
+            let flags = crate::targets::FlagDefaults {
+                refresh_interval: match &raw.refresh_interval {
+                    Some(text) => positive_duration("--refresh.interval", text)?,
+                    None => Duration::from_secs(300),
+                },
+                refresh_timeout: refresh_timeout_early.clone()?,
+                collectors: parsed.collectors.clone(),
+            };
+            let shard = crate::targets::Shard {
+                total: raw.shard_total,
+                index: raw.shard_index,
+            };
+            let loaded = crate::targets::load(path, &flags, shard)?;
+            Source::Targets(TargetsSource {
+                path: path.clone(),
+                concurrency: raw.refresh_concurrency,
+                shard,
+                flags,
+                loaded,
+                spread: crate::targets::SPREAD,
+            })
+        } else if let Some((_, flag)) = ONLY_WITH_CONFIG_FILE
+            .iter()
+            .find(|(id, _)| parsed.given.contains(*id))
+        {
+            return Err(error(format!("{flag}: only used with --config.file")));
+        } else if raw.demo {
             if parsed.jamf_url_given {
                 return Err(error(
                     "--demo and --jamf.url cannot be used together: the demo serves its own simulated Jamf Pro",
@@ -331,7 +437,7 @@ impl Config {
             (Some(text), false) => positive_duration("--refresh.interval", text)?,
             (None, false) => Duration::from_secs(300),
         };
-        let refresh_timeout = positive_duration("--refresh.timeout", &raw.refresh_timeout)?;
+        let refresh_timeout = refresh_timeout_early?;
         if let Some(path) = &raw.jamf_ca_file {
             check_readable("--jamf.ca-file", path)?;
         }
@@ -372,7 +478,7 @@ fn positive_duration(flag: &str, text: &str) -> Result<Duration, ConfigError> {
     }
 }
 
-fn validate_url(text: &str) -> Result<String, ConfigError> {
+pub(crate) fn validate_url(text: &str) -> Result<String, ConfigError> {
     let url = reqwest::Url::parse(text.trim()).map_err(|problem| {
         error(format!(
             "--jamf.url: not a valid URL ({problem}); expected e.g. https://school.jamfcloud.com"
@@ -412,25 +518,30 @@ fn secret_from(
         (Some(_), Some(_)) => Err(error(format!(
             "{flag} and {env_name} are both set: use only one"
         ))),
-        (Some(path), None) => {
-            let mut text = std::fs::read_to_string(path).map_err(|problem| {
-                error(format!("{flag}: cannot read {}: {problem}", path.display()))
-            })?;
-            // A trailing newline is ignored, as Prometheus does for its *_file settings.
-            if text.ends_with('\n') {
-                text.pop();
-                if text.ends_with('\r') {
-                    text.pop();
-                }
-            }
-            if text.is_empty() {
-                return Err(error(format!("{flag}: {} is empty", path.display())));
-            }
-            Ok(Some(Secret::new(text)))
-        }
+        (Some(path), None) => read_secret_file(path)
+            .map(Some)
+            .map_err(|problem| error(format!("{flag}: {problem}"))),
         (None, Some(value)) => Ok(Some(Secret::new(value))),
         (None, None) => Ok(None),
     }
+}
+
+/// Reads a secret file; the error says what is wrong with it, for the caller to prefix
+/// with the flag or key.
+pub(crate) fn read_secret_file(path: &Path) -> Result<Secret, String> {
+    let mut text = std::fs::read_to_string(path)
+        .map_err(|problem| format!("cannot read {}: {problem}", path.display()))?;
+    // A trailing newline is ignored, as Prometheus does for its *_file settings.
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    if text.is_empty() {
+        return Err(format!("{} is empty", path.display()));
+    }
+    Ok(Secret::new(text))
 }
 
 fn auth_from(raw: &RawArgs, env: &dyn Env) -> Result<Auth, ConfigError> {

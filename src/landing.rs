@@ -44,7 +44,7 @@ fn urgency(days: Option<f64>) -> &'static str {
     }
 }
 
-fn date(instant: Option<DateTime<Utc>>) -> String {
+pub(crate) fn date(instant: Option<DateTime<Utc>>) -> String {
     instant.map_or_else(
         || "—".to_owned(),
         |i| i.format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -71,7 +71,7 @@ fn number(value: Option<f64>) -> String {
 
 /// How long ago, in at most two units that roll over without jumps: "59 s ago",
 /// "59 min ago", "1 h 59 min ago", "2 h ago", "1 day 3 h ago", "3 days ago".
-fn age(instant: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
+pub(crate) fn age(instant: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     let Some(instant) = instant else {
         return "never".to_owned();
     };
@@ -194,7 +194,7 @@ fn table_head(columns: &[&str]) -> String {
     head
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1f2328;max-width:80rem;overflow-wrap:break-word}\
+pub(crate) const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1f2328;max-width:80rem;overflow-wrap:break-word}\
 h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem}\
 .meta{color:#57606a}table{border-collapse:collapse;width:100%;margin-top:.5rem}\
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d0d7de;vertical-align:top}\

@@ -18,6 +18,7 @@
 //! - `check`: `jamf_exporter check`, one refresh and a monitoring-plugin report.
 //! - `web_config`: the exporter-toolkit web configuration (TLS, client certificates, basic auth).
 //! - `demo`: a simulated Jamf Pro served over real HTTP, for `--demo` and the tests.
+//! - `targets`: many Jamf servers from `--config.file`, each probed on `/probe`.
 #![forbid(unsafe_code)]
 
 pub mod calendar;
@@ -37,6 +38,7 @@ pub mod renewals;
 pub mod secret;
 pub mod server;
 pub mod snapshot;
+pub mod targets;
 pub mod web_config;
 
 use std::future::Future;
@@ -68,6 +70,8 @@ pub struct Exporter {
     pub store: Arc<SnapshotStore>,
     pub metrics: Arc<Metrics>,
     pub simulator: Option<demo::Simulator>,
+    /// With `--config.file`: the targets (`store` and `metrics` then stay empty).
+    pub fleet: Option<Arc<targets::Fleet>>,
     shutdown: watch::Sender<bool>,
     /// The long-lived tasks, by name: none may end while the exporter runs.
     tasks: Vec<(&'static str, JoinHandle<()>)>,
@@ -134,6 +138,9 @@ impl Exporter {
 /// Starts everything: binds the listeners first (a bad address fails here, before
 /// anything is served), then spawns the poller and the server.
 pub async fn start(config: Config) -> anyhow::Result<Exporter> {
+    if let Source::Targets(source) = &config.source {
+        return start_targets(&config, source).await;
+    }
     let (simulator, target) = jamf_target(&config).await?;
     if simulator.is_none() && target.url.starts_with("http://") {
         tracing::warn!(
@@ -150,13 +157,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         Some(Arc::new(ProcessMetrics::new()?)),
         config.refresh_interval,
     ));
-    let web = match &config.web_config_file {
-        Some(path) => server::WebSource::Watched(web_config::WebConfigWatcher::start(
-            path.clone(),
-            WEB_CONFIG_POLL,
-        )?),
-        None => server::WebSource::Fixed(Arc::new(web_config::WebConfig::plain())),
-    };
+    let web = web_source(&config)?;
     let listeners = server::bind(&config.listen_addresses).await?;
     let addresses = listeners
         .iter()
@@ -173,6 +174,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         admission: (config.max_requests > 0).then(|| Arc::new(Semaphore::new(config.max_requests))),
         web,
         panic_on_connection: injected.server,
+        fleet: None,
     });
     let tasks = vec![
         ("refresh", tokio::spawn(poller.run(shutdown_rx.clone()))),
@@ -195,9 +197,99 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         store,
         metrics,
         simulator,
+        fleet: None,
         shutdown,
         tasks,
         wake,
+    })
+}
+
+fn web_source(config: &Config) -> anyhow::Result<server::WebSource> {
+    Ok(match &config.web_config_file {
+        Some(path) => server::WebSource::Watched(web_config::WebConfigWatcher::start(
+            path.clone(),
+            WEB_CONFIG_POLL,
+        )?),
+        None => server::WebSource::Fixed(Arc::new(web_config::WebConfig::plain())),
+    })
+}
+
+/// Starts the `--config.file` form: every target of the shard under one supervising
+/// task, and the server with `/probe`.
+async fn start_targets(
+    config: &Config,
+    source: &config::TargetsSource,
+) -> anyhow::Result<Exporter> {
+    for spec in &source.loaded.mine {
+        if spec.jamf.url.starts_with("http://") {
+            tracing::warn!(
+                target = %spec.name,
+                jamf_url = %spec.jamf.url,
+                "this target uses plain HTTP: credentials and tokens cross the network unencrypted"
+            );
+        }
+    }
+    let injected = InjectedPanics::from_env();
+    let process = Arc::new(ProcessMetrics::new()?);
+    let fleet_metrics = Arc::new(metrics::FleetMetrics::new(process)?);
+    // Placeholders: with --config.file every Jamf server has its own store and metrics.
+    let store = Arc::new(SnapshotStore::default());
+    let metrics = Arc::new(Metrics::new(
+        store.clone(),
+        Arc::new(Counters::new(&[])?),
+        None,
+        config.refresh_interval,
+    ));
+    let web = web_source(config)?;
+    let listeners = server::bind(&config.listen_addresses).await?;
+    let addresses = listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .collect::<Vec<_>>();
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let (fleet, supervisor) = targets::start(
+        config,
+        source,
+        injected.clone(),
+        fleet_metrics,
+        shutdown_rx.clone(),
+    )?;
+    let state = Arc::new(AppState {
+        store: store.clone(),
+        metrics: metrics.clone(),
+        telemetry_path: config.telemetry_path.clone(),
+        admission: (config.max_requests > 0).then(|| Arc::new(Semaphore::new(config.max_requests))),
+        web,
+        panic_on_connection: injected.server,
+        fleet: Some(fleet.clone()),
+    });
+    let tasks = vec![
+        ("targets", tokio::spawn(supervisor)),
+        (
+            "HTTP server",
+            tokio::spawn(server::serve(listeners, state, shutdown_rx)),
+        ),
+    ];
+    for address in &addresses {
+        tracing::info!(address = %address, telemetry_path = %config.telemetry_path, "listening");
+    }
+    tracing::info!(
+        config_file = %source.path.display(),
+        targets = source.loaded.mine.len(),
+        shard = source.shard.index,
+        shards = source.shard.total,
+        refresh_concurrency = source.concurrency,
+        "jamf_exporter started"
+    );
+    Ok(Exporter {
+        addresses,
+        store,
+        metrics,
+        simulator: None,
+        fleet: Some(fleet),
+        shutdown,
+        tasks,
+        wake: Arc::new(tokio::sync::Notify::new()),
     })
 }
 
@@ -243,6 +335,9 @@ pub fn poller_for(
 pub async fn jamf_target(config: &Config) -> anyhow::Result<(Option<demo::Simulator>, JamfTarget)> {
     Ok(match &config.source {
         Source::Jamf(target) => (None, target.clone()),
+        Source::Targets(_) => {
+            anyhow::bail!("--config.file names several Jamf servers; choose one with --target NAME")
+        }
         Source::Demo => {
             let simulator_config = demo::SimulatorConfig::demo();
             let auth = Auth::ClientCredentials {

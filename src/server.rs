@@ -29,6 +29,8 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long open connections get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
+mod fleet;
+
 pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// What every request handler shares.
@@ -42,6 +44,8 @@ pub struct AppState {
     /// A debug build's injected panic (see `injected`): the first connection panics the
     /// server task itself.
     pub panic_on_connection: bool,
+    /// With `--config.file`: the targets, served on `/probe` (see `fleet`).
+    pub fleet: Option<Arc<crate::targets::Fleet>>,
 }
 
 /// Where the web configuration comes from: fixed (no `--web.config.file`), or a file
@@ -291,6 +295,16 @@ pub async fn guarded<B>(state: &AppState, request: Request<B>) -> Response<Body>
 
 /// Answers one admitted and authorised request.
 async fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
+    if let Some(fleet) = &state.fleet {
+        if let Some(response) = fleet::handle(state, fleet, &request).await {
+            return response;
+        }
+    } else if matches!(request.uri().path(), "/probe" | "/-/reload") {
+        return text(
+            StatusCode::NOT_FOUND,
+            "not found: only with --config.file\n",
+        );
+    }
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
         response
@@ -325,7 +339,15 @@ async fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
 }
 
 async fn metrics(state: &AppState, headers: &http::HeaderMap) -> Response<Body> {
-    let exposition = match state.metrics.exposition(chrono::Utc::now()).await {
+    exposition_response(state.metrics.exposition(chrono::Utc::now()).await, headers).await
+}
+
+/// The telemetry path's answer for a rendered exposition (also `/probe`'s).
+pub async fn exposition_response(
+    rendered: Result<Arc<crate::metrics::Exposition>, crate::metrics::RenderError>,
+    headers: &http::HeaderMap,
+) -> Response<Body> {
+    let exposition = match rendered {
         Ok(exposition) => exposition,
         Err(error) => {
             tracing::error!(error = %error, "cannot render metrics");
@@ -376,7 +398,14 @@ pub fn accepts_gzip(headers: &http::HeaderMap) -> bool {
         })
 }
 
-fn text(status: StatusCode, body: &'static str) -> Response<Body> {
+/// A plain-text answer whose body is built at run time.
+pub fn text_owned(status: StatusCode, body: String) -> Response<Body> {
+    let mut response = text(status, "");
+    *response.body_mut() = Body::from(Bytes::from(body));
+    response
+}
+
+pub fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     let mut response = Response::new(Body::from(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;
     response.headers_mut().insert(
@@ -386,7 +415,7 @@ fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     response
 }
 
-fn html(page: String) -> Response<Body> {
+pub fn html(page: String) -> Response<Body> {
     let mut response = Response::new(Body::from(Bytes::from(page)));
     let headers = response.headers_mut();
     headers.insert(
@@ -431,6 +460,7 @@ mod tests {
             admission: admission.map(|n| Arc::new(Semaphore::new(n))),
             web: WebSource::Fixed(Arc::new(WebConfig::plain())),
             panic_on_connection: false,
+            fleet: None,
         }
     }
 

@@ -262,3 +262,20 @@ pub const BUILD_INFO: Family<3> = gauge(
     "Build information of jamf_exporter; always 1.",
     ["version", "revision", "rustversion"],
 );
+
+// With --config.file, on the telemetry path.
+pub const TARGETS: Family<0> = gauge(
+    "jamf_exporter_targets",
+    "Jamf servers of --config.file that this replica polls (its shard).",
+    [],
+);
+pub const CONFIG_RELOAD_SUCCESS: Family<0> = gauge(
+    "jamf_exporter_config_last_reload_successful",
+    "1 when the last load of --config.file succeeded, else 0.",
+    [],
+);
+pub const CONFIG_RELOAD_TIMESTAMP: Family<0> = gauge(
+    "jamf_exporter_config_last_reload_success_timestamp_seconds",
+    "When --config.file was last loaded successfully, Unix seconds.",
+    [],
+);

@@ -14,6 +14,7 @@
 //! expiry may thus be up to one second old, about 1e-5 days.
 
 pub mod families;
+mod fleet;
 mod snapshot;
 mod text;
 
@@ -30,6 +31,7 @@ use tokio::sync::{Mutex, OnceCell};
 use crate::jamf::Reason;
 use crate::snapshot::{CollectorName, Snapshot, SnapshotStore};
 use families::Family;
+pub use fleet::FleetMetrics;
 pub use text::escape_into;
 use text::TextWriter;
 

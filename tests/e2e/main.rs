@@ -31,6 +31,7 @@
 mod api;
 mod dashboards;
 mod expected;
+mod multi;
 mod procs;
 mod webhook;
 

@@ -1,0 +1,701 @@
+//! Many Jamf servers from one exporter (`--config.file`): several simulators over real
+//! HTTP, each a target probed on `/probe?target=NAME`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use jamf_exporter::config::{self, Config, Source};
+use jamf_exporter::demo::{Fault, FaultRule, Simulator, SimulatorConfig};
+use jamf_exporter::targets::Target;
+use jamf_exporter::Exporter;
+
+use crate::harness::{Metrics, LIMIT};
+
+/// Simulators, one per target name, and the files that describe them.
+struct Servers {
+    sims: Vec<(String, Simulator)>,
+    dir: tempfile::TempDir,
+}
+
+impl Servers {
+    /// One simulator per name; each reports its own Jamf Pro version, `11.<i>.0`.
+    async fn start(names: &[&str]) -> Servers {
+        let mut sims = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            let mut sim = SimulatorConfig::demo();
+            sim.dataset.version = format!("11.{}.0", i + 1);
+            let simulator = Simulator::start(sim).await.expect("simulator starts");
+            sims.push(((*name).to_owned(), simulator));
+        }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        std::fs::write(dir.path().join("secret"), "demo-secret\n").expect("secret written");
+        Servers { sims, dir }
+    }
+
+    fn sim(&self, name: &str) -> &Simulator {
+        &self
+            .sims
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect("a simulator of that name")
+            .1
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("jamf_exporter.yml")
+    }
+
+    /// Writes the config file with these targets (each must have a simulator).
+    fn write(&self, names: &[&str]) {
+        self.write_every(names, "1h");
+    }
+
+    /// Likewise, refreshing every `interval`.
+    fn write_every(&self, names: &[&str], interval: &str) {
+        let mut text = format!("defaults:\n  refresh_interval: {interval}\ntargets:\n");
+        for name in names {
+            text.push_str(&format!(
+                "  - name: {name}\n    url: {}\n    client_id: demo-client\n    client_secret_file: {}\n",
+                self.sim(name).base_url(),
+                self.dir.path().join("secret").display()
+            ));
+        }
+        std::fs::write(self.path(), text).expect("config written");
+    }
+
+    async fn stop(self) {
+        for (_, sim) in self.sims {
+            sim.shutdown().await;
+        }
+    }
+}
+
+/// An exporter over a config file, with the first refreshes at once.
+async fn exporter(path: &std::path::Path, flags: &[&str]) -> Exporter {
+    let mut args = vec![
+        "jamf_exporter".to_owned(),
+        "--config.file".to_owned(),
+        path.display().to_string(),
+        "--web.listen-address".to_owned(),
+        "127.0.0.1:0".to_owned(),
+    ];
+    args.extend(flags.iter().map(|f| (*f).to_owned()));
+    let parsed = config::try_parse_from(&args).expect("flags parse");
+    let mut config = Config::from_raw(parsed, &HashMap::<String, String>::new()).expect("valid");
+    if let Source::Targets(source) = &mut config.source {
+        source.spread = Duration::ZERO;
+    }
+    jamf_exporter::start(config).await.expect("exporter starts")
+}
+
+fn target(exporter: &Exporter, name: &str) -> Option<std::sync::Arc<Target>> {
+    exporter.fleet.as_ref()?.view().targets.get(name).cloned()
+}
+
+/// Waits until `name` has published at least `count` refreshes.
+async fn refreshed(exporter: &Exporter, name: &str, count: u64) {
+    let target = target(exporter, name).expect("a running target");
+    let mut published = target.store.subscribe();
+    let reached = tokio::time::timeout(LIMIT, published.wait_for(|s| s.refreshes >= count)).await;
+    assert!(
+        matches!(reached, Ok(Ok(_))),
+        "{name} refreshed {count} times"
+    );
+}
+
+async fn get(exporter: &Exporter, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{}{path}", exporter.addresses[0]))
+        .await
+        .expect("exporter answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+async fn post(exporter: &Exporter, path: &str) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .post(format!("http://{}{path}", exporter.addresses[0]))
+        .send()
+        .await
+        .expect("exporter answers");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+async fn probe(exporter: &Exporter, name: &str) -> Metrics {
+    let (status, body) = get(exporter, &format!("/probe?target={name}")).await;
+    assert_eq!(status, 200, "probe of {name}: {body}");
+    Metrics(body)
+}
+
+fn requests(servers: &Servers) -> usize {
+    servers
+        .sims
+        .iter()
+        .map(|(_, sim)| sim.requests().len())
+        .sum()
+}
+
+#[tokio::test]
+async fn each_target_is_served_on_its_own_probe_only() {
+    let servers = Servers::start(&["lakeview", "hillside", "harbor"]).await;
+    servers.write(&["lakeview", "hillside", "harbor"]);
+    let exporter = exporter(&servers.path(), &[]).await;
+    for name in ["lakeview", "hillside", "harbor"] {
+        refreshed(&exporter, name, 1).await;
+    }
+    for (name, version) in [
+        ("lakeview", "11.1.0"),
+        ("hillside", "11.2.0"),
+        ("harbor", "11.3.0"),
+    ] {
+        let metrics = probe(&exporter, name).await;
+        assert_eq!(metrics.count("jamf_version_info"), 1, "{name}");
+        assert_eq!(
+            metrics.value("jamf_version_info", &[("version", version)]),
+            Some(1.0)
+        );
+        assert_eq!(metrics.value("jamf_up", &[]), Some(1.0));
+        assert!(metrics.count("jamf_vpp_licenses_purchased") > 0);
+        assert!(metrics.count("jamf_exporter_api_requests_total") > 0);
+        assert!(metrics.has("jamf_exporter_last_refresh_timestamp_seconds", &[]));
+        assert_eq!(metrics.count("process_cpu_seconds_total"), 0);
+        assert_eq!(metrics.count("jamf_exporter_build_info"), 0);
+    }
+
+    let (status, body) = get(&exporter, "/metrics").await;
+    assert_eq!(status, 200);
+    let process = Metrics(body);
+    assert_eq!(process.value("jamf_exporter_targets", &[]), Some(3.0));
+    assert_eq!(
+        process.value("jamf_exporter_config_last_reload_successful", &[]),
+        Some(1.0)
+    );
+    assert!(process.has(
+        "jamf_exporter_config_last_reload_success_timestamp_seconds",
+        &[]
+    ));
+    assert_eq!(process.count("jamf_exporter_build_info"), 1);
+    assert_eq!(process.count("jamf_up"), 0, "no Jamf data on /metrics");
+    assert_eq!(process.count("jamf_version_info"), 0);
+
+    let gzip = reqwest::Client::new()
+        .get(format!(
+            "http://{}/probe?target=hillside",
+            exporter.addresses[0]
+        ))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(gzip.status(), 200);
+    assert_eq!(
+        gzip.headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
+        Some("gzip")
+    );
+    assert_eq!(
+        gzip.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/plain; version=0.0.4; charset=utf-8")
+    );
+
+    assert_eq!(get(&exporter, "/probe").await.0, 400);
+    assert_eq!(
+        get(&exporter, "/probe?target=lakeview&target=harbor")
+            .await
+            .0,
+        400
+    );
+    let (status, body) = get(&exporter, "/probe?target=nowhere").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (404, "unknown target \"nowhere\"\n")
+    );
+    assert_eq!(get(&exporter, "/-/ready").await.0, 200);
+
+    let (status, page) = get(&exporter, "/").await;
+    assert_eq!(status, 200);
+    for name in ["lakeview", "hillside", "harbor"] {
+        assert!(
+            page.contains(&format!("href=\"/probe?target={name}\"")),
+            "{page}"
+        );
+        assert!(page.contains(&format!("href=\"/?target={name}\"")));
+    }
+    let (status, own) = get(&exporter, "/?target=hillside").await;
+    assert_eq!(status, 200);
+    assert!(own.contains(&servers.sim("hillside").base_url()));
+    assert!(own.contains("/calendar.ics?target=hillside"));
+    assert_eq!(get(&exporter, "/?target=nowhere").await.0, 404);
+
+    let (status, one) = get(&exporter, "/calendar.ics?target=hillside").await;
+    assert_eq!(status, 200);
+    let (_, all) = get(&exporter, "/calendar.ics").await;
+    let events = |feed: &str| feed.matches("BEGIN:VEVENT").count();
+    assert!(events(&one) > 0);
+    assert_eq!(events(&all), 3 * events(&one), "every target's renewals");
+
+    exporter.stop().await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn probes_cause_no_jamf_request() {
+    let servers = Servers::start(&["a", "b"]).await;
+    servers.write(&["a", "b"]);
+    let exporter = exporter(&servers.path(), &[]).await;
+    refreshed(&exporter, "a", 1).await;
+    refreshed(&exporter, "b", 1).await;
+    let before = requests(&servers);
+    for _ in 0..20 {
+        probe(&exporter, "a").await;
+        probe(&exporter, "b").await;
+        get(&exporter, "/").await;
+        get(&exporter, "/?target=a").await;
+        get(&exporter, "/calendar.ics").await;
+        get(&exporter, "/metrics").await;
+    }
+    assert_eq!(requests(&servers), before);
+    exporter.stop().await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn a_hanging_target_delays_no_other() {
+    let servers = Servers::start(&["slow", "quick"]).await;
+    servers.write(&["slow", "quick"]);
+    let exporter = exporter(&servers.path(), &[]).await;
+    refreshed(&exporter, "slow", 1).await;
+    refreshed(&exporter, "quick", 1).await;
+
+    // `slow` holds every answer for longer than the rest of the test takes.
+    servers.sim("slow").inject(FaultRule::always(
+        "*",
+        Fault::Delay(Duration::from_secs(20)),
+    ));
+    servers
+        .sim("quick")
+        .update_dataset(|data| data.version = "12.0.0".to_owned());
+    let slow = target(&exporter, "slow").expect("slow runs");
+    let quick = target(&exporter, "quick").expect("quick runs");
+    slow.wake.notify_one();
+    // Let the slow refresh start and block first.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    quick.wake.notify_one();
+    refreshed(&exporter, "quick", 2).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    let metrics = probe(&exporter, "quick").await;
+    assert_eq!(
+        metrics.value("jamf_version_info", &[("version", "12.0.0")]),
+        Some(1.0)
+    );
+    assert_eq!(slow.store.load().refreshes, 1, "slow is still refreshing");
+    let old = probe(&exporter, "slow").await;
+    assert_eq!(
+        old.value("jamf_version_info", &[("version", "11.1.0")]),
+        Some(1.0),
+        "slow serves its last snapshot meanwhile"
+    );
+    exporter.stop().await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn reload_adds_and_drops_targets() {
+    let servers = Servers::start(&["a", "b", "c"]).await;
+    servers.write(&["a", "b"]);
+    let exporter = exporter(&servers.path(), &[]).await;
+    refreshed(&exporter, "a", 1).await;
+    refreshed(&exporter, "b", 1).await;
+    let b_before = target(&exporter, "b").expect("b runs");
+
+    assert_eq!(get(&exporter, "/-/reload").await.0, 405);
+    servers.write(&["b", "c"]);
+    assert_eq!(post(&exporter, "/-/reload").await, (200, "OK\n".to_owned()));
+    refreshed(&exporter, "c", 1).await;
+
+    let (status, _) = get(&exporter, "/probe?target=a").await;
+    assert_eq!(status, 404, "a removed target's series vanish");
+    let c = probe(&exporter, "c").await;
+    assert_eq!(
+        c.value("jamf_version_info", &[("version", "11.3.0")]),
+        Some(1.0)
+    );
+    let b_after = target(&exporter, "b").expect("b still runs");
+    assert!(
+        std::sync::Arc::ptr_eq(&b_before, &b_after),
+        "an unchanged target keeps running untouched"
+    );
+    assert_eq!(
+        b_after.store.load().refreshes,
+        1,
+        "and was not refreshed again"
+    );
+    let (_, body) = get(&exporter, "/metrics").await;
+    assert_eq!(Metrics(body).value("jamf_exporter_targets", &[]), Some(2.0));
+
+    // A changed target restarts: a new poller, a new store, a first refresh again.
+    servers.write_every(&["b", "c"], "2h");
+    assert_eq!(post(&exporter, "/-/reload").await.0, 200);
+    let b_changed = target(&exporter, "b").expect("b runs");
+    assert!(!std::sync::Arc::ptr_eq(&b_after, &b_changed));
+    assert_eq!(b_changed.spec.refresh_interval, Duration::from_secs(7200));
+    refreshed(&exporter, "b", 1).await;
+    exporter.stop().await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_reload_keeps_serving() {
+    let servers = Servers::start(&["a"]).await;
+    servers.write(&["a"]);
+    let exporter = exporter(&servers.path(), &[]).await;
+    refreshed(&exporter, "a", 1).await;
+    std::fs::write(
+        servers.path(),
+        "targets:\n  - name: a\n    url: http://127.0.0.1:1\n    client_id: x\n    client_secret: inline\n",
+    )
+    .expect("written");
+    let (status, body) = post(&exporter, "/-/reload").await;
+    assert_eq!(status, 500);
+    assert_eq!(
+        body,
+        "failed to reload config: --config.file: target \"a\": client_secret: secrets are read from files only; put it in a file and name that file with client_secret_file\n"
+    );
+    let (_, metrics) = get(&exporter, "/metrics").await;
+    assert_eq!(
+        Metrics(metrics).value("jamf_exporter_config_last_reload_successful", &[]),
+        Some(0.0)
+    );
+    assert_eq!(
+        probe(&exporter, "a")
+            .await
+            .value("jamf_version_info", &[("version", "11.1.0")]),
+        Some(1.0)
+    );
+    servers.write(&["a"]);
+    assert_eq!(post(&exporter, "/-/reload").await.0, 200);
+    let (_, metrics) = get(&exporter, "/metrics").await;
+    assert_eq!(
+        Metrics(metrics).value("jamf_exporter_config_last_reload_successful", &[]),
+        Some(1.0)
+    );
+    exporter.stop().await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn two_shard_replicas_split_six_targets_as_hashmod_says() {
+    let names = ["t0", "t1", "t2", "t3", "t4", "t5"];
+    let servers = Servers::start(&names).await;
+    servers.write(&names);
+    // Computed as Prometheus' hashmod does (see targets::file's unit test): modulo 2,
+    // t1 and t3 go to shard 1, the rest to shard 0.
+    let expected: [(u64, &[&str]); 2] = [(0, &["t0", "t2", "t4", "t5"]), (1, &["t1", "t3"])];
+    let zero = exporter(
+        &servers.path(),
+        &["--shard.total", "2", "--shard.index", "0"],
+    )
+    .await;
+    let one = exporter(
+        &servers.path(),
+        &["--shard.total", "2", "--shard.index", "1"],
+    )
+    .await;
+    for (shard, replica) in [(0u64, &zero), (1, &one)] {
+        let mine = expected[shard as usize].1;
+        let running: Vec<String> = replica
+            .fleet
+            .as_ref()
+            .expect("fleet")
+            .view()
+            .targets
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(running, mine, "shard {shard}");
+        for name in mine {
+            refreshed(replica, name, 1).await;
+            probe(replica, name).await;
+        }
+        let (_, body) = get(replica, "/metrics").await;
+        assert_eq!(
+            Metrics(body).value("jamf_exporter_targets", &[]),
+            Some(mine.len() as f64)
+        );
+    }
+    let (status, body) = get(&zero, "/probe?target=t1").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            404,
+            "target \"t1\" belongs to shard 1 of 2; this replica serves shard 0\n"
+        )
+    );
+    for (name, sim) in &servers.sims {
+        assert_eq!(sim.tokens_issued(), 1, "{name} saw one login");
+    }
+    zero.stop().await;
+    one.stop().await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn refresh_concurrency_limits_targets_refreshing_at_once() {
+    let names = ["p", "q", "r", "s"];
+    let servers = Servers::start(&names).await;
+    servers.write(&names);
+    // Every server holds its answers, so a target that has begun its refresh keeps its
+    // place among those refreshing for the rest of the test.
+    for (_, sim) in &servers.sims {
+        sim.inject(FaultRule::always(
+            "*",
+            Fault::Delay(Duration::from_secs(20)),
+        ));
+    }
+    let exporter = exporter(&servers.path(), &["--refresh.concurrency", "2"]).await;
+    let asked = || {
+        servers
+            .sims
+            .iter()
+            .filter(|(_, sim)| !sim.requests().is_empty())
+            .count()
+    };
+    let started = Instant::now();
+    while asked() < 2 {
+        assert!(started.elapsed() < LIMIT, "two targets began to refresh");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(asked(), 2, "two at once, the others wait");
+    exporter.stop().await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn without_a_config_file_probe_and_reload_answer_404() {
+    let setup = crate::harness::start(SimulatorConfig::demo(), &[]).await;
+    assert_eq!(setup.get("/probe?target=a").await.0, 404);
+    assert_eq!(setup.get("/-/reload").await.0, 404);
+    let reload = setup
+        .http
+        .post(setup.url("/-/reload"))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(reload.status().as_u16(), 404);
+    setup.stop().await;
+}
+
+/// Bad files, and the one line each gets.
+#[test]
+fn bad_config_files_name_the_target_and_the_key() {
+    let dir = tempfile::tempdir().expect("dir");
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3cret\n").expect("secret");
+    let secret = secret.display().to_string();
+    let login = format!("client_id: abc\n    client_secret_file: {secret}");
+    let ok =
+        |name: &str| format!("  - name: {name}\n    url: https://{name}.example\n    {login}\n");
+    let cases: Vec<(String, String)> = vec![
+        (
+            format!("targets:\n  - name: hillside\n    url: https://h.example\n    {login}\n    refresh_interval: 10x\n"),
+            "--config.file: target \"hillside\": refresh_interval: not a valid duration: \"10x\" (use e.g. 30s, 5m, 1h)".into(),
+        ),
+        (
+            format!("targets:\n  - name: hillside\n    url: https://h.example\n    {login}\n    timeout: 0s\n"),
+            "--config.file: target \"hillside\": timeout: must be greater than zero, got \"0s\"".into(),
+        ),
+        (
+            "targets:\n  - name: lakeview\n    url: https://l.example\n    client_id: abc\n    client_secret: hunter2\n".into(),
+            "--config.file: target \"lakeview\": client_secret: secrets are read from files only; put it in a file and name that file with client_secret_file".into(),
+        ),
+        (
+            "targets:\n  - name: lakeview\n    url: https://l.example\n    username: me\n    password: hunter2\n".into(),
+            "--config.file: target \"lakeview\": password: secrets are read from files only; put it in a file and name that file with password_file".into(),
+        ),
+        (
+            format!("targets:\n  - name: lakeview\n    url: https://l.example\n    {login}\n    colectors: [vpp]\n"),
+            "--config.file: target \"lakeview\": unknown field `colectors`, expected one of `name`, `url`, `client_id`, `client_secret_file`, `username`, `password_file`, `timeout`, `ca_file`, `refresh_interval`, `refresh_timeout`, `collectors`".into(),
+        ),
+        (
+            format!("targets:\n{}{}", ok("twin"), ok("twin")),
+            "--config.file: target \"twin\": name: used by another target too; names must be unique".into(),
+        ),
+        (
+            format!("targets:\n  - name: has space\n    url: https://x.example\n    {login}\n"),
+            "--config.file: target \"has space\": name: must be 1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'".into(),
+        ),
+        (
+            format!("targets:\n  - url: https://x.example\n    {login}\n"),
+            "--config.file: targets[0]: name: missing".into(),
+        ),
+        (
+            format!("targets:\n  - name: ftp\n    url: ftp://x.example\n    {login}\n"),
+            "--config.file: target \"ftp\": url: unsupported scheme \"ftp\"; use https:// (or http:// for a local test server)".into(),
+        ),
+        (
+            "targets:\n  - name: nologin\n    url: https://x.example\n".into(),
+            "--config.file: target \"nologin\": no login: set client_id with client_secret_file, or username with password_file".into(),
+        ),
+        (
+            format!("targets:\n  - name: both\n    url: https://x.example\n    {login}\n    username: me\n"),
+            "--config.file: target \"both\": client_id: client_id and username are both set: configure exactly one login".into(),
+        ),
+        (
+            "targets:\n  - name: gone\n    url: https://x.example\n    username: me\n    password_file: /nonexistent/pw\n".into(),
+            "--config.file: target \"gone\": password_file: cannot read /nonexistent/pw: No such file or directory (os error 2)".into(),
+        ),
+        (
+            format!("targets:\n  - name: some\n    url: https://x.example\n    {login}\n    collectors: [vpp, nonsense]\n"),
+            "--config.file: target \"some\": collectors: unknown collector \"nonsense\"".into(),
+        ),
+        (
+            format!("defaults:\n  refresh_interval: 5m\n  url: https://x.example\ntargets:\n{}", ok("a")),
+            "--config.file: defaults: unknown field `url`, expected one of `timeout`, `ca_file`, `refresh_interval`, `refresh_timeout`, `collectors`".into(),
+        ),
+    ];
+    let path = dir.path().join("jamf_exporter.yml");
+    let path_text = path.display().to_string();
+    for (text, expected) in cases {
+        std::fs::write(&path, &text).expect("written");
+        let parsed = config::try_parse_from(["jamf_exporter", "--config.file", path_text.as_str()])
+            .expect("flags parse");
+        let error = Config::from_raw(parsed, &HashMap::<String, String>::new())
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(error.as_deref(), Some(expected.as_str()), "{text}");
+    }
+
+    std::fs::write(&path, format!("targets:\n{}", ok("a"))).expect("written");
+    let flag_cases: [(&[&str], &str); 5] = [
+        (&["--jamf.url", "https://x.example"], "--config.file and --jamf.url cannot be used together: each target's settings come from the file"),
+        (&["--demo"], "--config.file and --demo cannot be used together: each target's settings come from the file"),
+        (&["--jamf.timeout", "10s"], "--config.file and --jamf.timeout cannot be used together: each target's settings come from the file"),
+        (&["--shard.total", "2", "--shard.index", "2"], "--shard.index: 2 is not below --shard.total 2; shards are numbered from 0"),
+        (&["--refresh.concurrency", "0"], "--refresh.concurrency: must be at least 1"),
+    ];
+    for (flags, expected) in flag_cases {
+        let mut args = vec!["jamf_exporter", "--config.file", path_text.as_str()];
+        args.extend_from_slice(flags);
+        let parsed = config::try_parse_from(args).expect("flags parse");
+        let error = Config::from_raw(parsed, &HashMap::<String, String>::new())
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(error.as_deref(), Some(expected), "{flags:?}");
+    }
+    let parsed = config::try_parse_from(["jamf_exporter", "--demo", "--shard.total", "2"])
+        .expect("flags parse");
+    assert_eq!(
+        Config::from_raw(parsed, &HashMap::<String, String>::new())
+            .err()
+            .map(|e| e.to_string())
+            .as_deref(),
+        Some("--shard.total: only used with --config.file")
+    );
+}
+
+/// `jamf_exporter check` with the real binary and `args`: exit status and stdout.
+async fn run_check(args: Vec<String>) -> (i32, String) {
+    tokio::task::spawn_blocking(move || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_jamf_exporter"))
+            .arg("check")
+            .args(&args)
+            .env_clear()
+            .output()
+            .expect("the binary runs");
+        (
+            output.status.code().expect("an exit status"),
+            String::from_utf8(output.stdout).expect("utf-8"),
+        )
+    })
+    .await
+    .expect("the check finishes")
+}
+
+#[tokio::test]
+async fn check_takes_one_target_of_the_config_file() {
+    let servers = Servers::start(&["lakeview", "hillside"]).await;
+    servers.write(&["lakeview", "hillside"]);
+    let path = servers.path().display().to_string();
+    let args = |extra: &[&str]| {
+        let mut args = vec!["--config.file".to_owned(), path.clone()];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        args
+    };
+    let (status, out) = run_check(args(&["--target", "hillside", "--output", "json"])).await;
+    assert!(
+        status == 1 || status == 2,
+        "the demo data needs action: {out}"
+    );
+    assert_eq!(servers.sim("hillside").tokens_issued(), 1);
+    assert_eq!(
+        servers.sim("lakeview").tokens_issued(),
+        0,
+        "only the named target"
+    );
+
+    let (status, out) = run_check(args(&["--target", "nowhere"])).await;
+    assert_eq!(
+        (status, out.as_str()),
+        (
+            3,
+            "JAMF UNKNOWN - --target: no target \"nowhere\" in --config.file\n"
+        )
+    );
+    let (status, out) = run_check(args(&[])).await;
+    assert_eq!(
+        (status, out.as_str()),
+        (
+            3,
+            "JAMF UNKNOWN - --target: required with --config.file: name the target to check\n"
+        )
+    );
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_file() {
+    let servers = Servers::start(&["a", "b"]).await;
+    servers.write_every(&["a"], "1s");
+    let path = servers.path().display().to_string();
+    let exporter = crate::process::Exporter::spawn(&["--config.file", &path], &[]).await;
+    exporter.wait_until_ready().await;
+    servers.write_every(&["a", "b"], "1s");
+    let sent = std::process::Command::new("kill")
+        .args(["-HUP", &exporter.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    exporter
+        .wait_for("two targets after SIGHUP", |metrics| {
+            metrics.value("jamf_exporter_targets", &[]) == Some(2.0)
+        })
+        .await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn a_dead_target_task_ends_the_process_with_status_1() {
+    let servers = Servers::start(&["a", "b"]).await;
+    servers.write_every(&["a", "b"], "1s");
+    let path = servers.path().display().to_string();
+    let mut exporter = crate::process::Exporter::spawn(
+        &["--config.file", &path],
+        &[(jamf_exporter::injected::ENV, "refresh-loop")],
+    )
+    .await;
+    let status = exporter.wait_for_exit().await;
+    assert_eq!(status.code(), Some(1), "{}", exporter.stderr());
+    let log = exporter.stderr();
+    assert!(log.contains("the targets task stopped"), "{log}");
+    servers.stop().await;
+}
