@@ -699,3 +699,45 @@ async fn a_dead_target_task_ends_the_process_with_status_1() {
     assert!(log.contains("the targets task stopped"), "{log}");
     servers.stop().await;
 }
+
+/// `examples/jamf_exporter.yml` is what users copy: it must load, once its secret files
+/// exist, with the values its comments promise.
+#[test]
+fn the_example_configuration_file_loads() {
+    use jamf_exporter::snapshot::CollectorName;
+    use jamf_exporter::targets::{parse, FlagDefaults, Shard};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = std::fs::read_to_string(root.join("examples/jamf_exporter.yml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["lakeview", "hillside"] {
+        std::fs::write(dir.path().join(name), "secret\n").unwrap();
+    }
+    let pki = crate::tls::Pki::new(&["jamf.hillside.example"]);
+    let text = example
+        .replace(
+            "/run/credentials/jamf_exporter.service/",
+            &format!("{}/", dir.path().display()),
+        )
+        .replace(
+            "/etc/jamf_exporter/hillside-ca.pem",
+            &pki.ca_file().display().to_string(),
+        );
+    let flags = FlagDefaults {
+        refresh_interval: std::time::Duration::from_secs(300),
+        refresh_timeout: std::time::Duration::from_secs(120),
+        collectors: CollectorName::ALL
+            .into_iter()
+            .filter(|name| name.enabled_by_default())
+            .collect(),
+    };
+    let loaded = parse(&text, &flags, Shard::WHOLE).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&str> = loaded.mine.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["lakeview", "hillside"]);
+    let hillside = &loaded.mine[1];
+    assert_eq!(
+        hillside.refresh_interval,
+        std::time::Duration::from_secs(600)
+    );
+    assert!(hillside.collectors.contains(&CollectorName::VppContent));
+    assert_eq!(hillside.collectors.len(), 4);
+}
