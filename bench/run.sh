@@ -4,7 +4,7 @@
 #   WRK_SECONDS      length of each wrk run (default 15)
 #   WRK_THREADS, WRK_CONNECTIONS   wrk's -t and -c (default 2 and 32)
 #   BENCH_OUT        where logs, wrk output and results.txt go (default $CARGO_TARGET_DIR/bench)
-#   BENCH_SECTIONS   which parts to run (default "http mem requests refresh")
+#   BENCH_SECTIONS   which parts to run (default "http mem requests refresh fleet")
 #
 # Needs the release binaries (`cargo build --release --features bench`), curl, jq, wrk
 # and nginx. Everything listens on 127.0.0.1. Run through `make bench`.
@@ -16,7 +16,7 @@ WRK_SECONDS=${WRK_SECONDS:-15}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-32}
 BENCH_OUT=${BENCH_OUT:-$TARGET_DIR/bench}
-BENCH_SECTIONS=${BENCH_SECTIONS:-http mem requests refresh}
+BENCH_SECTIONS=${BENCH_SECTIONS:-http mem requests refresh fleet}
 
 need curl jq wrk nginx awk column ss
 check_binaries
@@ -313,6 +313,103 @@ refresh_time_bench() {
 	stop_pid "$SIM_PID"
 }
 
+# --- 5. Many Jamf servers in one process (--config.file) -----------------------------------
+
+# Starts the exporter on a configuration file; sets EXPORTER_PID and EXPORTER_URL.
+start_fleet_exporter() {
+	local dir=$1
+	shift
+	: >"$dir/exporter.log"
+	"$EXPORTER_BIN" --web.listen-address 127.0.0.1:0 "$@" >>"$dir/exporter.log" 2>&1 &
+	EXPORTER_PID=$!
+	STARTED_PIDS+=("$EXPORTER_PID")
+	local address=""
+	for _ in $(seq 1 600); do
+		address=$(sed -n 's/.*address=\([0-9.:]*\).*msg=listening.*/\1/p; s/.*msg=listening .*address=\([0-9.:]*\).*/\1/p' "$dir/exporter.log" | head -n1)
+		[ -n "$address" ] && break
+		kill -0 "$EXPORTER_PID" 2>/dev/null || { cat "$dir/exporter.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	[ -n "$address" ] || { echo "bench: the exporter never logged its address" >&2; exit 1; }
+	EXPORTER_URL="http://$address"
+}
+
+# Writes a configuration file of N targets, all polling the simulator.
+fleet_config() {
+	local file=$1 n=$2 interval=$3 secret=$4 i
+	{
+		echo "defaults:"
+		echo "  refresh_interval: $interval"
+		echo "targets:"
+		for i in $(seq 0 $((n - 1))); do
+			printf '  - name: t%03d\n    url: %s\n    client_id: %s\n    client_secret_file: %s\n' \
+				"$i" "$SIM_URL" "$SIM_CLIENT_ID" "$secret"
+		done
+	} >"$file"
+}
+
+fleet_bench() {
+	local dir=$BENCH_OUT/fleet n=${FLEET_TARGETS:-200} locations=20 interval=60
+	mkdir -p "$dir"
+	echo "== many Jamf servers: $n targets of $locations locations each, --refresh.concurrency 4"
+	start_sim "$dir" "$locations" 0 0
+	printf '%s\n' "$SIM_CLIENT_SECRET" >"$dir/secret"
+	chmod 600 "$dir/secret"
+
+	# Probes never reach Jamf: 10 x 1000 probes with no refresh due.
+	fleet_config "$dir/idle.yml" "$n" 1h "$dir/secret"
+	start_fleet_exporter "$dir" --config.file "$dir/idle.yml"
+	wait_ready "$EXPORTER_URL" 300
+	sleep 0.5
+	local s0 s1 i
+	s0=$(curl -fsS "$SIM_CONTROL/stats")
+	for i in $(seq 0 9); do
+		"$BENCH_BIN" scrape --url "$EXPORTER_URL/probe?target=t$(printf '%03d' "$i")" --count 1000 --concurrency 4 >"$dir/probe-$i.json"
+	done
+	s1=$(curl -fsS "$SIM_CONTROL/stats")
+	local from_probes=$(($(jq .total <<<"$s1") - $(jq .total <<<"$s0")))
+	local probe_errors
+	probe_errors=$(cat "$dir"/probe-*.json | jq -s 'map(.errors) | add')
+	echo "requests to Jamf during 10000 probes: $from_probes (probe errors: $probe_errors)"
+	row "Jamf requests caused by 10000 probes ($n targets)" "$from_probes" "0" "$(verdict "$from_probes" "<=" 0)"
+	row "probe errors in 10000 probes" "$probe_errors" "0" "$(verdict "$probe_errors" "<=" 0)"
+	stop_pid "$EXPORTER_PID"
+
+	# Every target on a ${interval}s schedule: refreshed in time, probes fast meanwhile.
+	fleet_config "$dir/busy.yml" "$n" "${interval}s" "$dir/secret"
+	start_fleet_exporter "$dir" --config.file "$dir/busy.yml" --refresh.concurrency 4
+	wait_ready "$EXPORTER_URL" 300
+	local started=$SECONDS
+	wrk -t2 -c8 -d15s --latency "$EXPORTER_URL/probe?target=t000" >"$dir/wrk-probe.txt"
+	local p99
+	p99=$(awk '$1 == "99%" { print $2 }' "$dir/wrk-probe.txt")
+	local p99_ms
+	p99_ms=$(awk -v v="$p99" 'BEGIN { u = v; sub(/[0-9.]+/, "", u); n = v + 0; if (u == "us") n /= 1000; else if (u == "s") n *= 1000; printf "%.2f", n }')
+	local rss_max=0 rss
+	while [ $((SECONDS - started)) -lt $((interval + 15)) ]; do
+		rss=$(proc_kb "$EXPORTER_PID" VmRSS)
+		[ "$rss" -gt "$rss_max" ] && rss_max=$rss
+		sleep 1
+	done
+	# The oldest refresh of any target, seen through its probe.
+	local now oldest=0 last age
+	now=$(date +%s)
+	for i in $(seq 0 $((n - 1))); do
+		last=$(curl -fsS "$EXPORTER_URL/probe?target=t$(printf '%03d' "$i")" |
+			awk '$1 == "jamf_exporter_last_refresh_timestamp_seconds" { print $2 }')
+		age=$(awk -v now="$now" -v last="${last:-0}" 'BEGIN { printf "%d", now - last }')
+		[ "$age" -gt "$oldest" ] && oldest=$age
+	done
+	local hwm
+	hwm=$(proc_kb "$EXPORTER_PID" VmHWM)
+	echo "probe p99 while refreshing: $p99; oldest refresh: ${oldest}s; RSS max $(kb_to_mb "$rss_max") MB, VmHWM $(kb_to_mb "$hwm") MB"
+	row "probe p99 latency while $n targets refresh (wrk -t2 -c8)" "$p99_ms ms" "< 10 ms" "$(verdict "$p99_ms" "<" 10)"
+	row "oldest last refresh of $n targets, ${interval}s interval, --refresh.concurrency 4" "${oldest} s" "<= $interval s" "$(verdict "$oldest" "<=" "$interval")"
+	row "RSS, $n targets x $locations locations: largest sample over $((interval + 15)) s; VmHWM" "$(kb_to_mb "$rss_max") MB; $(kb_to_mb "$hwm") MB" "< 60 MB" "$(verdict "$(kb_to_mb "$rss_max")" "<" 60)"
+	stop_pid "$EXPORTER_PID"
+	stop_pid "$SIM_PID"
+}
+
 for section in $BENCH_SECTIONS; do
 	case $section in
 	http) http_bench ;;
@@ -326,6 +423,7 @@ for section in $BENCH_SECTIONS; do
 		;;
 	requests) requests_bench ;;
 	refresh) refresh_time_bench ;;
+	fleet) fleet_bench ;;
 	*)
 		echo "bench: unknown section $section" >&2
 		exit 1

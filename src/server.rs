@@ -362,17 +362,17 @@ pub async fn exposition_response(
         match exposition.gzip().await {
             Ok(compressed) => {
                 builder = builder.header(header::CONTENT_ENCODING, "gzip");
-                compressed
+                Body::from(compressed)
             }
             Err(error) => {
                 tracing::warn!(error = %error, "cannot compress metrics; sending them uncompressed");
-                exposition.text.clone()
+                Body::from_chunks(exposition.text())
             }
         }
     } else {
-        exposition.text.clone()
+        Body::from_chunks(exposition.text())
     };
-    builder.body(Body::from(body)).unwrap_or_else(|_| {
+    builder.body(body).unwrap_or_else(|_| {
         text(
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot build the response\n",

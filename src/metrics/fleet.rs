@@ -1,12 +1,10 @@
 //! The telemetry path with `--config.file`: the process itself and the state of the
 //! targets file. Each target's Jamf data is on its own probe, never here.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use prometheus::{Gauge, IntGauge, Opts, Registry};
-use tokio::sync::OnceCell;
 
 use super::families::{self, Family};
 use super::{Exposition, MetricsError, ProcessMetrics, RenderError};
@@ -59,11 +57,6 @@ impl FleetMetrics {
         let encoder = prometheus::TextEncoder::new();
         let mut text = encoder.encode_to_string(&self.registry.gather())?;
         text.push_str(&encoder.encode_to_string(&self.process.registry.gather())?);
-        Ok(Arc::new(Exposition {
-            snapshot: Weak::new(),
-            second: now.timestamp(),
-            text: Bytes::from(text),
-            gzip: OnceCell::new(),
-        }))
+        Ok(Arc::new(Exposition::uncached(text, now)))
     }
 }

@@ -9,8 +9,8 @@
 //! An exposition is the snapshot's families (written by `snapshot::write`), then the
 //! counters and, on `/metrics`, the process metrics, both encoded by the prometheus
 //! crate. It is rendered at most once per snapshot and wall-clock second, off the async
-//! workers (`spawn_blocking`), and compressed at most once, when a client first asks for
-//! gzip. Every scrape in that second shares the same bytes: counters and days until
+//! workers (`spawn_blocking`), in pieces of about 64 KiB, and compressed at most once,
+//! when a client first asks for gzip. Every scrape in that second shares the same bytes: counters and days until
 //! expiry may thus be up to one second old, about 1e-5 days.
 
 pub mod families;
@@ -171,11 +171,28 @@ pub struct Exposition {
     /// its address while this one is compared against it; its data is freed.
     snapshot: Weak<Snapshot>,
     second: i64,
-    pub text: Bytes,
+    /// The text, in pieces.
+    text: Vec<Bytes>,
     gzip: OnceCell<Bytes>,
 }
 
 impl Exposition {
+    /// An exposition rendered for one request only (the process metrics of `/metrics`
+    /// with `--config.file`).
+    pub fn uncached(text: String, now: DateTime<Utc>) -> Exposition {
+        Exposition {
+            snapshot: Weak::new(),
+            second: now.timestamp(),
+            text: vec![Bytes::from(text)],
+            gzip: OnceCell::new(),
+        }
+    }
+
+    /// The text, in pieces to be sent one after the other (cheap: the pieces are shared).
+    pub fn text(&self) -> Vec<Bytes> {
+        self.text.clone()
+    }
+
     /// The text, gzip-compressed once, off the async workers.
     pub async fn gzip(&self) -> Result<Bytes, RenderError> {
         self.gzip
@@ -226,15 +243,14 @@ impl Metrics {
         }
         // Let go of the old text before writing the new one: only scrapes still sending
         // it keep it alive.
-        let size_hint = last.take().map_or(0, |old| old.text.len());
+        drop(last.take());
         let metrics = self.clone();
         let weak = Arc::downgrade(&snapshot);
-        let text = tokio::task::spawn_blocking(move || metrics.render(&snapshot, now, size_hint))
-            .await??;
+        let text = tokio::task::spawn_blocking(move || metrics.render(&snapshot, now)).await??;
         let exposition = Arc::new(Exposition {
             snapshot: weak,
             second,
-            text: Bytes::from(text),
+            text,
             gzip: OnceCell::new(),
         });
         *last = Some(exposition.clone());
@@ -246,11 +262,8 @@ impl Metrics {
         &self,
         snapshot: &Snapshot,
         now: DateTime<Utc>,
-        size_hint: usize,
-    ) -> Result<String, prometheus::Error> {
-        // Room for a little growth, so a text as long as last time is written without
-        // doubling its buffer.
-        let mut out = TextWriter::new(size_hint + size_hint / 32, &self.cached_help);
+    ) -> Result<Vec<Bytes>, prometheus::Error> {
+        let mut out = TextWriter::new(&self.cached_help);
         snapshot::write(&mut out, snapshot, self.refresh_interval, now);
         let encoder = prometheus::TextEncoder::new();
         out.raw(&encoder.encode_to_string(&self.counters.registry.gather())?);
@@ -272,15 +285,21 @@ pub fn render_snapshot(
         " Cached; refreshed every {}.",
         crate::duration::format(refresh_interval)
     );
-    let mut out = TextWriter::new(0, &cached_help);
+    let mut out = TextWriter::new(&cached_help);
     snapshot::write(&mut out, snapshot, refresh_interval, now);
     out.finish()
+        .iter()
+        .map(|piece| String::from_utf8_lossy(piece))
+        .collect()
 }
 
-fn compress(text: &[u8]) -> Result<Bytes, RenderError> {
+fn compress(text: &[Bytes]) -> Result<Bytes, RenderError> {
     use std::io::Write as _;
-    let mut encoder = GzEncoder::new(Vec::with_capacity(text.len() / 8), Compression::default());
-    encoder.write_all(text)?;
+    let length: usize = text.iter().map(Bytes::len).sum();
+    let mut encoder = GzEncoder::new(Vec::with_capacity(length / 16), Compression::default());
+    for piece in text {
+        encoder.write_all(piece)?;
+    }
     Ok(Bytes::from(encoder.finish()?))
 }
 

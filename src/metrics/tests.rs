@@ -527,7 +527,12 @@ async fn exposition(metrics: &Arc<Metrics>, now: DateTime<Utc>) -> Arc<Expositio
 }
 
 fn as_text(exposition: &Exposition) -> String {
-    String::from_utf8(exposition.text.to_vec()).unwrap_or_else(|e| panic!("{e}"))
+    let bytes: Vec<u8> = exposition
+        .text()
+        .iter()
+        .flat_map(|piece| piece.to_vec())
+        .collect();
+    String::from_utf8(bytes).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[tokio::test]
@@ -587,4 +592,36 @@ async fn gzip_decodes_to_the_text_and_is_compressed_once() {
         .read_to_string(&mut decoded)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(decoded, as_text(&exposition));
+}
+
+#[tokio::test]
+async fn a_large_exposition_is_sent_in_whole_lines_of_about_64_kib() {
+    let mut snapshot = tricky_snapshot();
+    snapshot.vpp = Some(
+        (0..2000)
+            .map(|n| location(&n.to_string(), &format!("School {n}")))
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    let (_, metrics) = metrics_for(snapshot);
+    let exposition = exposition(&metrics, now()).await;
+    let pieces = exposition.text();
+    assert!(pieces.len() > 4, "{} pieces", pieces.len());
+    for piece in &pieces {
+        assert!(piece.ends_with(b"\n"), "a piece ends inside a line");
+        assert!(piece.len() < 80 * 1024, "a piece of {} bytes", piece.len());
+    }
+    let text = as_text(&exposition);
+    assert_eq!(
+        text.lines()
+            .filter(|line| line.starts_with("jamf_vpp_location_info{"))
+            .count(),
+        2000
+    );
+    let compressed = exposition.gzip().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut decoded = String::new();
+    flate2::read::GzDecoder::new(compressed.as_ref())
+        .read_to_string(&mut decoded)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(decoded, text);
 }

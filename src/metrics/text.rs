@@ -2,7 +2,16 @@
 
 use std::fmt::Write as _;
 
+use bytes::Bytes;
+
 use super::families::Family;
+
+/// The size of the pieces an exposition is written in. A large exposition (12 MB at 200
+/// locations with 200 apps each) written as one buffer is one large allocation per
+/// rendering, which glibc serves from its heaps once its dynamic mmap threshold has
+/// grown, and the heaps then fragment; pieces of this size are reused from one rendering
+/// to the next instead.
+const CHUNK: usize = 64 * 1024;
 
 /// Where the families of a snapshot go: the text writer, or a test's reference.
 pub trait Sink {
@@ -14,17 +23,19 @@ pub trait Sink {
     );
 }
 
-/// Writes families one after the other into one text.
+/// Writes families one after the other, in pieces of about `CHUNK` bytes.
 pub struct TextWriter<'h> {
+    done: Vec<Bytes>,
     out: String,
     /// Appended to the help of families whose values are cached between refreshes.
     cached_help: &'h str,
 }
 
 impl<'h> TextWriter<'h> {
-    pub fn new(capacity: usize, cached_help: &'h str) -> TextWriter<'h> {
+    pub fn new(cached_help: &'h str) -> TextWriter<'h> {
         TextWriter {
-            out: String::with_capacity(capacity),
+            done: Vec::new(),
+            out: String::with_capacity(CHUNK),
             cached_help,
         }
     }
@@ -32,10 +43,23 @@ impl<'h> TextWriter<'h> {
     /// Text already in the exposition format (from the prometheus crate's encoder).
     pub fn raw(&mut self, text: &str) {
         self.out.push_str(text);
+        self.end_piece_if_full();
     }
 
-    pub fn finish(self) -> String {
-        self.out
+    /// The text, in pieces to be sent one after the other.
+    pub fn finish(mut self) -> Vec<Bytes> {
+        if !self.out.is_empty() {
+            self.done.push(Bytes::from(self.out));
+        }
+        self.done
+    }
+
+    /// Starts a new piece once the current one is full; lines are never split.
+    fn end_piece_if_full(&mut self) {
+        if self.out.len() >= CHUNK {
+            let full = std::mem::replace(&mut self.out, String::with_capacity(CHUNK + CHUNK / 8));
+            self.done.push(Bytes::from(full));
+        }
     }
 
     fn header<const N: usize>(&mut self, family: &Family<N>) {
@@ -69,6 +93,7 @@ impl<'h> TextWriter<'h> {
         }
         // Rust's shortest round-trip form, as the prometheus crate's encoder writes it.
         let _ = writeln!(out, " {value}");
+        self.end_piece_if_full();
     }
 }
 
