@@ -7,7 +7,7 @@ PROMTOOL ?= promtool
 PYTHON ?= python3
 # Bump deliberately: a new cargo-deny may read deny.toml differently.
 CARGO_DENY_VERSION := 0.20.2
-CARGO_DEB_VERSION := @CARGO_DEB@
+CARGO_DEB_VERSION := 3.8.0
 # The binary `cargo test` builds (with the test features); the demo-stack and browser tests use it
 # so that they do not rebuild it with other features.
 TEST_BINARY := target/debug/jamf_exporter
@@ -45,7 +45,7 @@ deps:
 	@$(CARGO) deny --version 2>/dev/null | grep -qx "cargo-deny $(CARGO_DENY_VERSION)" || { \
 		echo "installing cargo-deny $(CARGO_DENY_VERSION) from crates.io (a few minutes)"; \
 		$(CARGO) install cargo-deny --locked --version $(CARGO_DENY_VERSION); }
-	@$(CARGO) deb --version 2>/dev/null | grep -qx "$(CARGO_DEB_VERSION)" || { \
+	@$(CARGO) deb --version 2>/dev/null | grep -qx "cargo-deb $(CARGO_DEB_VERSION)" || { \
 		echo "installing cargo-deb $(CARGO_DEB_VERSION) from crates.io (a few minutes)"; \
 		$(CARGO) install cargo-deb --locked --version $(CARGO_DEB_VERSION); }
 	@cmp -s tests/requirements.txt $(TEST_VENV)/requirements.txt || { \
