@@ -27,7 +27,7 @@ done
 for dashboard in dashboards/*.json; do
 	cmp -s "$dashboard" "/usr/share/$name/$dashboard" || fail "/usr/share/$name/$dashboard differs from $dashboard"
 done
-dpkg-query --control-show "$name" conffiles | grep -q "^ */etc/default/$name " ||
+dpkg-query --control-show "$name" conffiles | grep -qE "^ */etc/default/$name( |$)" ||
 	fail "/etc/default/$name is not a conffile"
 getent passwd prometheus >/dev/null || fail "the prometheus user does not exist after installation"
 [ "$(stat -c %a /etc/$name)" = 700 ] || fail "/etc/$name is not mode 0700"

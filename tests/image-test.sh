@@ -19,9 +19,9 @@ pids=()
 
 fail() { echo "image-test: $*" >&2; exit 1; }
 cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	# unshare ignores SIGTERM while it waits; killing it kills the exporter (--kill-child).
+	for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 	wait 2>/dev/null || true
-	if mountpoint -q "$work/root/proc" 2>/dev/null; then umount "$work/root/proc" || true; fi
 }
 trap cleanup EXIT
 
@@ -56,15 +56,20 @@ $(printf '%s' "$body" | head -n 40)"
 }
 # Runs the image's entry point in the run root, as the image's user, with ARGS.
 run_in_root() {
-	unshare --pid --mount --uts --ipc --kill-child=SIGTERM --mount-proc="$work/root/proc" \
+	unshare --pid --mount --uts --ipc --kill-child --mount-proc="$work/root/proc" \
 		chroot --userspec=65534:65534 "$work/root" /jamf_exporter "$@" >>"$work/exporter.log" 2>&1 &
 	pids+=($!)
 }
 
-# What a container runtime adds to the image's root: /proc, /etc/hosts, /etc/resolv.conf.
+# What a container runtime adds to the image's root: /proc, the devices every OCI runtime
+# creates (the random number generators read /dev/urandom when a static binary cannot find
+# glibc's getrandom), /etc/hosts and /etc/resolv.conf.
 rm -rf "$work" && mkdir -p "$work"
 cp -a "$root" "$work/root"
-mkdir -p "$work/root/proc"
+mkdir -p "$work/root/proc" "$work/root/dev"
+mknod -m 0666 "$work/root/dev/null" c 1 3
+mknod -m 0666 "$work/root/dev/random" c 1 8
+mknod -m 0666 "$work/root/dev/urandom" c 1 9
 printf '127.0.0.1 localhost\n127.0.0.1 jamf.image-test\n' >"$work/root/etc/hosts"
 # No DNS server is reachable here; names in the test come from /etc/hosts.
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$work/root/etc/resolv.conf"
