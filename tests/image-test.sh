@@ -19,8 +19,12 @@ pids=()
 
 fail() { echo "image-test: $*" >&2; exit 1; }
 cleanup() {
-	# unshare ignores SIGTERM while it waits; killing it kills the exporter (--kill-child).
-	for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+	# unshare ignores SIGTERM while it waits, and --kill-child does not reach the exporter once
+	# chroot has changed its user, so the exporter (unshare's child) is killed first.
+	for pid in "${pids[@]}"; do
+		for child in $(pgrep -P "$pid" || true); do kill -KILL "$child" 2>/dev/null || true; done
+		kill -KILL "$pid" 2>/dev/null || true
+	done
 	wait 2>/dev/null || true
 }
 trap cleanup EXIT
