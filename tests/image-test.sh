@@ -21,11 +21,14 @@ fail() { echo "image-test: $*" >&2; exit 1; }
 cleanup() {
 	# unshare ignores SIGTERM while it waits, and --kill-child does not reach the exporter once
 	# chroot has changed its user, so the exporter (unshare's child) is killed first.
-	for pid in "${pids[@]}"; do
-		for child in $(pgrep -P "$pid" || true); do kill -KILL "$child" 2>/dev/null || true; done
-		kill -KILL "$pid" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
+	# The braces keep bash's "Killed" job notices out of the output.
+	{
+		for pid in "${pids[@]}"; do
+			for child in $(pgrep -P "$pid" || true); do kill -KILL "$child" || true; done
+			kill -KILL "$pid" || true
+		done
+		wait || true
+	} 2>/dev/null
 }
 trap cleanup EXIT
 
