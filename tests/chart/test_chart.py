@@ -245,7 +245,6 @@ class Objects(unittest.TestCase):
             self.assertEqual(of_kind(self.rendered[name], "Secret"), [])
 
     def test_multi_target_file_points_each_secret_key_at_its_mounted_file(self):
-        [config_map] = of_kind(self.rendered["multi-target"], "ConfigMap")[:1] or [None]
         config_maps = [c for c in of_kind(self.rendered["multi-target"], "ConfigMap") if "config.yml" in c["data"]]
         [config_map] = config_maps
         config = yaml.safe_load(config_map["data"]["config.yml"])
