@@ -7,6 +7,7 @@ PROMTOOL ?= promtool
 PYTHON ?= python3
 # Bump deliberately: a new cargo-deny may read deny.toml differently.
 CARGO_DENY_VERSION := 0.20.2
+CARGO_DEB_VERSION := 3.8.0
 # The binary `cargo test` builds (with the test features); the demo-stack and browser tests use it
 # so that they do not rebuild it with other features.
 TEST_BINARY := target/debug/jamf_exporter
@@ -14,20 +15,24 @@ TEST_BINARY := target/debug/jamf_exporter
 TEST_VENV := target/test-venv
 
 .PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check demo-stack-test browser-test golden run-demo demo-stack screenshots bench soak fuzz fuzz-seeds
+.PHONY: chart-test chart-files image-root image-test deb deb-test
 
-test: deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check demo-stack-test browser-test
+test: deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check demo-stack-test browser-test chart-test image-test deb-test
 	@echo "make test: all checks passed"
 
 # Installs only what is missing. From Debian: prometheus (Prometheus and promtool),
 # prometheus-alertmanager (Alertmanager and amtool), chromium and chromium-driver (the browser
-# test), python3-venv. From rustup: rustfmt and clippy. From crates.io: cargo-deny. From PyPI,
-# into $(TEST_VENV): icalendar and selenium (tests/requirements.txt).
+# test), python3-venv, umoci and ca-certificates (the image test). From rustup: rustfmt and
+# clippy. From crates.io: cargo-deny and cargo-deb. From PyPI, into $(TEST_VENV): icalendar,
+# selenium, helm-python-sdk and kubernetes-validate (tests/requirements.txt).
 deps:
 	@missing=""; \
 	{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	command -v prometheus-alertmanager >/dev/null 2>&1 || missing="$$missing prometheus-alertmanager"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null 2>&1 || missing="$$missing chromium-driver"; \
+	command -v umoci >/dev/null 2>&1 || missing="$$missing umoci"; \
+	[ -s /etc/ssl/certs/ca-certificates.crt ] || missing="$$missing ca-certificates"; \
 	command -v $(PYTHON) >/dev/null 2>&1 || missing="$$missing python3"; \
 	$(PYTHON) -c 'import ensurepip, venv' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
@@ -40,6 +45,9 @@ deps:
 	@$(CARGO) deny --version 2>/dev/null | grep -qx "cargo-deny $(CARGO_DENY_VERSION)" || { \
 		echo "installing cargo-deny $(CARGO_DENY_VERSION) from crates.io (a few minutes)"; \
 		$(CARGO) install cargo-deny --locked --version $(CARGO_DENY_VERSION); }
+	@$(CARGO) deb --version 2>/dev/null | grep -qx "cargo-deb $(CARGO_DEB_VERSION)" || { \
+		echo "installing cargo-deb $(CARGO_DEB_VERSION) from crates.io (a few minutes)"; \
+		$(CARGO) install cargo-deb --locked --version $(CARGO_DEB_VERSION); }
 	@cmp -s tests/requirements.txt $(TEST_VENV)/requirements.txt || { \
 		echo "installing the Python test packages (tests/requirements.txt) from PyPI into $(TEST_VENV)"; \
 		rm -rf $(TEST_VENV) && $(PYTHON) -m venv $(TEST_VENV) && \
@@ -98,6 +106,40 @@ browser-test:
 screenshots:
 	@$(CARGO) test --no-run --quiet --test e2e
 	$(TEST_VENV)/bin/python tests/browser/landing_page.py $(TEST_BINARY) docs
+
+# Packaging (docs/container.md, docs/kubernetes.md, docs/debian.md). The image and the Debian
+# package share one static release build in target/static, apart from the debug build.
+IMAGE_ROOT := target/image-test/root
+STATIC_TARGET := x86_64-unknown-linux-gnu
+
+# The Helm chart rendered, linted and validated offline (tests/chart/test_chart.py).
+chart-test:
+	PROMTOOL=$(PROMTOOL) $(TEST_VENV)/bin/python tests/chart/test_chart.py
+
+# Helm reads only files inside the chart: it carries copies of the rules and dashboards, which
+# chart-test compares with the originals. Run this after changing alerts/ or dashboards/.
+chart-files:
+	cp alerts/jamf.rules.yml charts/jamf-exporter/files/jamf.rules.yml
+	rm -f charts/jamf-exporter/files/dashboards/*.json
+	cp dashboards/*.json charts/jamf-exporter/files/dashboards/
+
+# The static binary and the image's root, as the Dockerfile builds them.
+image-root:
+	CARGO=$(CARGO) packaging/image-root.sh $(IMAGE_ROOT)
+
+# The image's root without a container daemon: the exporter alone in it, and an OCI image
+# built with umoci (tests/image-test.sh; root for chroot and unshare).
+image-test: image-root
+	$(SUDO) env PYTHON=$(PYTHON) bash tests/image-test.sh $(IMAGE_ROOT)
+
+# The Debian package from the same static binary, in target/debian/.
+deb: image-root
+	rm -rf target/debian
+	CARGO_TARGET_DIR=target/static $(CARGO) deb --no-build --target $(STATIC_TARGET) --output target/debian/
+
+# Installs the package on this machine, checks it, and purges it (tests/deb-test.sh).
+deb-test: deb
+	$(SUDO) bash tests/deb-test.sh target/debian/prometheus-jamf-exporter_*.deb
 
 # Rewrites tests/golden/metrics.txt from the demo data.
 golden:
