@@ -174,6 +174,7 @@ async fn one_refresh(config: &Config) -> Result<Arc<Snapshot>, String> {
             &target,
             limit.saturating_sub(margin),
             InjectedPanics::default(),
+            &crate::jamf::SharedHttp::default(),
         )
         .map_err(|error| format!("{error:#}"))?;
         let store = poller.store.clone();

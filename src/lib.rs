@@ -52,7 +52,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, JamfTarget, Source};
 use crate::injected::InjectedPanics;
 use crate::jamf::client::DEFAULT_MAX_BODY_BYTES;
-use crate::jamf::{Auth, ClientSettings, JamfClient};
+use crate::jamf::{Auth, ClientSettings, SharedHttp};
 use crate::metrics::{Counters, Metrics, ProcessMetrics};
 use crate::poller::Poller;
 use crate::secret::Secret;
@@ -149,7 +149,13 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         );
     }
     let injected = InjectedPanics::from_env();
-    let poller = poller_for(&config, &target, config.refresh_timeout, injected.clone())?;
+    let poller = poller_for(
+        &config,
+        &target,
+        config.refresh_timeout,
+        injected.clone(),
+        &SharedHttp::default(),
+    )?;
     let store = poller.store.clone();
     let metrics = Arc::new(Metrics::new(
         store.clone(),
@@ -300,6 +306,7 @@ pub fn poller_for(
     target: &JamfTarget,
     timeout: std::time::Duration,
     injected: InjectedPanics,
+    http: &SharedHttp,
 ) -> anyhow::Result<Poller> {
     let enabled: Vec<CollectorName> = config.collectors.iter().copied().collect();
     let store = Arc::new(SnapshotStore::new(Poller::initial_snapshot(
@@ -307,7 +314,7 @@ pub fn poller_for(
         &enabled,
     )));
     let counters = Arc::new(Counters::new(&enabled)?);
-    let client = JamfClient::new(
+    let client = http.client(
         ClientSettings {
             base_url: target.url.clone(),
             auth: target.auth.clone(),

@@ -246,70 +246,17 @@ impl JamfClient {
         settings: ClientSettings,
         requests: IntCounterVec,
     ) -> Result<JamfClient, ClientBuildError> {
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(15)))
-            .pool_max_idle_per_host(MAX_IN_FLIGHT)
-            // A redirect could carry the token request's body (the client secret) to
-            // another host; Jamf's API does not redirect, so a 3xx is an error instead.
-            .redirect(reqwest::redirect::Policy::none())
-            // Hands each answer the server's certificate (see `peer_certificate`).
-            .tls_info(true)
-            .user_agent(concat!("jamf_exporter/", env!("CARGO_PKG_VERSION")));
-        let env_no_proxy = || {
-            // reqwest's order: the first of the two that is set wins.
-            std::env::var("NO_PROXY")
-                .or_else(|_| std::env::var("no_proxy"))
-                .ok()
-        };
-        builder = match &settings.proxy {
-            ProxySettings::FromEnv if is_loopback_url(&settings.base_url) => builder.no_proxy(),
-            ProxySettings::FromEnv if excludes_every_host(env_no_proxy().as_deref()) => {
-                builder.no_proxy()
-            }
-            // reqwest reads the environment itself when no proxy is configured.
-            ProxySettings::FromEnv => builder,
-            ProxySettings::Direct => builder.no_proxy(),
-            ProxySettings::Explicit { no_proxy, .. }
-                if excludes_every_host(no_proxy.as_deref()) =>
-            {
-                builder.no_proxy()
-            }
-            ProxySettings::Explicit { url, no_proxy } => {
-                let proxy = reqwest::Proxy::all(url.as_str())
-                    .map_err(|_| {
-                        ClientBuildError::Proxy("expected e.g. http://proxy.example:3128".into())
-                    })?
-                    .no_proxy(no_proxy.as_deref().and_then(reqwest::NoProxy::from_string));
-                builder.proxy(proxy)
-            }
-        };
-        if let Some(path) = &settings.ca_file {
-            let pem = std::fs::read(path).map_err(|source| ClientBuildError::ReadCa {
-                path: path.display().to_string(),
-                source,
-            })?;
-            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                ClientBuildError::ParseCa {
-                    path: path.display().to_string(),
-                    detail: e.to_string(),
-                }
-            })?;
-            if certificates.is_empty() {
-                return Err(ClientBuildError::ParseCa {
-                    path: path.display().to_string(),
-                    detail: "no certificate found".to_owned(),
-                });
-            }
-            for certificate in certificates {
-                builder = builder.add_root_certificate(certificate);
-            }
-        }
-        let http = builder
-            .build()
-            .map_err(|e| ClientBuildError::Build(e.to_string()))?;
-        Ok(JamfClient {
+        let http = build_http(&settings)?;
+        Ok(JamfClient::with_http(settings, requests, http))
+    }
+
+    /// A client for one Jamf server over an HTTP client that may be shared.
+    fn with_http(
+        settings: ClientSettings,
+        requests: IntCounterVec,
+        http: reqwest::Client,
+    ) -> JamfClient {
+        JamfClient {
             http,
             base_url: settings.base_url,
             auth: settings.auth,
@@ -319,13 +266,12 @@ impl JamfClient {
             generation: AtomicU64::new(0),
             oauth_versioned: AtomicBool::new(false),
             requests,
-        })
+        }
     }
 
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
-
     /// Starts a refresh that must end by `deadline`.
     pub fn begin_refresh(&self, deadline: Instant) -> Refresh<'_> {
         Refresh {
@@ -335,6 +281,115 @@ impl JamfClient {
             token_failure: std::sync::Mutex::new(None),
             peer_certificate: std::sync::Mutex::new(None),
         }
+    }
+}
+
+/// The HTTP client for one set of connection settings.
+fn build_http(settings: &ClientSettings) -> Result<reqwest::Client, ClientBuildError> {
+    let mut builder = reqwest::Client::builder()
+        .use_rustls_tls()
+        .timeout(settings.timeout)
+        .connect_timeout(settings.timeout.min(Duration::from_secs(15)))
+        .pool_max_idle_per_host(MAX_IN_FLIGHT)
+        // A redirect could carry the token request's body (the client secret) to
+        // another host; Jamf's API does not redirect, so a 3xx is an error instead.
+        .redirect(reqwest::redirect::Policy::none())
+        // Hands each answer the server's certificate (see `peer_certificate`).
+        .tls_info(true)
+        .user_agent(concat!("jamf_exporter/", env!("CARGO_PKG_VERSION")));
+    let env_no_proxy = || {
+        // reqwest's order: the first of the two that is set wins.
+        std::env::var("NO_PROXY")
+            .or_else(|_| std::env::var("no_proxy"))
+            .ok()
+    };
+    builder = match &settings.proxy {
+        ProxySettings::FromEnv if is_loopback_url(&settings.base_url) => builder.no_proxy(),
+        ProxySettings::FromEnv if excludes_every_host(env_no_proxy().as_deref()) => {
+            builder.no_proxy()
+        }
+        // reqwest reads the environment itself when no proxy is configured.
+        ProxySettings::FromEnv => builder,
+        ProxySettings::Direct => builder.no_proxy(),
+        ProxySettings::Explicit { no_proxy, .. } if excludes_every_host(no_proxy.as_deref()) => {
+            builder.no_proxy()
+        }
+        ProxySettings::Explicit { url, no_proxy } => {
+            let proxy = reqwest::Proxy::all(url.as_str())
+                .map_err(|_| {
+                    ClientBuildError::Proxy("expected e.g. http://proxy.example:3128".into())
+                })?
+                .no_proxy(no_proxy.as_deref().and_then(reqwest::NoProxy::from_string));
+            builder.proxy(proxy)
+        }
+    };
+    if let Some(path) = &settings.ca_file {
+        let pem = std::fs::read(path).map_err(|source| ClientBuildError::ReadCa {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let certificates =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ClientBuildError::ParseCa {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })?;
+        if certificates.is_empty() {
+            return Err(ClientBuildError::ParseCa {
+                path: path.display().to_string(),
+                detail: "no certificate found".to_owned(),
+            });
+        }
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| ClientBuildError::Build(e.to_string()))
+}
+
+/// The connection settings that decide how an HTTP client is built.
+#[derive(PartialEq)]
+struct HttpKey {
+    timeout: Duration,
+    ca_file: Option<PathBuf>,
+    proxy: ProxySettings,
+    loopback: bool,
+}
+
+/// HTTP clients shared by the Jamf servers whose connection settings are the same
+/// (timeout, CA file, proxy). Each server keeps its own token, request limit and
+/// counters; the TLS configuration, the root certificates and the connection pool are
+/// built once. One client per server cost about 330 kB each (docs/benchmarks.md).
+#[derive(Default)]
+pub struct SharedHttp {
+    built: std::sync::Mutex<Vec<(HttpKey, reqwest::Client)>>,
+}
+
+impl SharedHttp {
+    /// A client for one Jamf server, over an HTTP client built for the same settings
+    /// before, if any.
+    pub fn client(
+        &self,
+        settings: ClientSettings,
+        requests: IntCounterVec,
+    ) -> Result<JamfClient, ClientBuildError> {
+        let key = HttpKey {
+            timeout: settings.timeout,
+            ca_file: settings.ca_file.clone(),
+            proxy: settings.proxy.clone(),
+            loopback: is_loopback_url(&settings.base_url),
+        };
+        let mut built = lock(&self.built);
+        let http = match built.iter().find(|(known, _)| *known == key) {
+            Some((_, http)) => http.clone(),
+            None => {
+                let http = build_http(&settings)?;
+                built.push((key, http.clone()));
+                http
+            }
+        };
+        Ok(JamfClient::with_http(settings, requests, http))
     }
 }
 
@@ -941,6 +996,40 @@ mod tests {
             Err(other) => panic!("unexpected error {other}"),
             Ok(_) => panic!("an unparseable proxy URL was accepted"),
         }
+    }
+
+    #[test]
+    fn servers_with_the_same_connection_settings_share_one_http_client() {
+        let settings = |url: &str, timeout: u64| ClientSettings {
+            base_url: url.to_owned(),
+            auth: Auth::ClientCredentials {
+                client_id: "id".to_owned(),
+                client_secret: Secret::new("secret".to_owned()),
+            },
+            timeout: Duration::from_secs(timeout),
+            ca_file: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            proxy: ProxySettings::Direct,
+        };
+        let requests = || {
+            IntCounterVec::new(
+                prometheus::Opts::new("requests_total", "requests"),
+                &["endpoint", "code"],
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let shared = SharedHttp::default();
+        for (url, timeout) in [
+            ("https://a.jamfcloud.com", 30),
+            ("https://b.jamfcloud.com", 30),
+            ("https://c.jamfcloud.com", 10),
+        ] {
+            let client = shared
+                .client(settings(url, timeout), requests())
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(client.base_url(), url, "each server keeps its own URL");
+        }
+        assert_eq!(lock(&shared.built).len(), 2, "one HTTP client per set of settings");
     }
 
     #[test]

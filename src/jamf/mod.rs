@@ -7,6 +7,6 @@ pub mod error;
 pub mod model;
 
 pub use client::{
-    Auth, ClientBuildError, ClientSettings, JamfClient, ProxySettings, Refresh, Route,
+    Auth, ClientBuildError, ClientSettings, JamfClient, ProxySettings, Refresh, Route, SharedHttp,
 };
 pub use error::{JamfError, Reason};

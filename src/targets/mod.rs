@@ -232,6 +232,9 @@ impl Supervisor {
         let old = self.fleet.view();
         let mut kept = BTreeMap::new();
         let mut fresh = Vec::new();
+        // The targets started by one load share HTTP clients where their connection
+        // settings match; a reload builds new ones, so a changed CA file is read again.
+        let http = crate::jamf::SharedHttp::default();
         for spec in loaded.mine {
             match old.targets.get(&spec.name) {
                 Some(running) if running.spec.same_as(&spec) => {
@@ -244,6 +247,7 @@ impl Supervisor {
                         &spec.jamf,
                         spec.refresh_timeout,
                         self.injected.clone(),
+                        &http,
                     )
                     .map_err(|error| error.context(format!("target {:?}", spec.name)))?;
                     fresh.push((spec, poller));
