@@ -1029,7 +1029,11 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(client.base_url(), url, "each server keeps its own URL");
         }
-        assert_eq!(lock(&shared.built).len(), 2, "one HTTP client per set of settings");
+        assert_eq!(
+            lock(&shared.built).len(),
+            2,
+            "one HTTP client per set of settings"
+        );
     }
 
     #[test]
