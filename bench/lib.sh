@@ -67,13 +67,13 @@ start_sim() {
 # start_exporter DIR [FLAGS...]: starts the exporter against the current simulator on
 # 127.0.0.1:0 and sets EXPORTER_PID and EXPORTER_URL (from its "listening" log line).
 # EXPORTER_ENV may hold extra NAME=VALUE words for its environment.
-start_exporter() {
+# Starts the exporter with exactly these flags (plus a listen address on port 0); sets
+# EXPORTER_PID and EXPORTER_URL.
+launch_exporter() {
 	local dir=$1
 	shift
 	: >"$dir/exporter.log"
-	# shellcheck disable=SC2086
-	env ${EXPORTER_ENV:-} JAMF_CLIENT_SECRET="$SIM_CLIENT_SECRET" "$EXPORTER_BIN" \
-		--jamf.url "$SIM_URL" --jamf.client-id "$SIM_CLIENT_ID" \
+	env ${EXPORTER_ENV:-} JAMF_CLIENT_SECRET="${SIM_CLIENT_SECRET:-}" "$EXPORTER_BIN" \
 		--web.listen-address 127.0.0.1:0 "$@" >>"$dir/exporter.log" 2>&1 &
 	EXPORTER_PID=$!
 	STARTED_PIDS+=("$EXPORTER_PID")
@@ -85,8 +85,14 @@ start_exporter() {
 		sleep 0.1
 	done
 	[ -n "$address" ] || { echo "bench: the exporter never logged its address" >&2; exit 1; }
-	# shellcheck disable=SC2034 # read by the scripts that source this file
 	EXPORTER_URL="http://$address"
+}
+
+# Starts the exporter against the simulator started last.
+start_exporter() {
+	local dir=$1
+	shift
+	launch_exporter "$dir" --jamf.url "$SIM_URL" --jamf.client-id "$SIM_CLIENT_ID" "$@"
 }
 
 # wait_ready URL [SECONDS]: waits for /-/ready.

@@ -315,25 +315,6 @@ refresh_time_bench() {
 
 # --- 5. Many Jamf servers in one process (--config.file) -----------------------------------
 
-# Starts the exporter on a configuration file; sets EXPORTER_PID and EXPORTER_URL.
-start_fleet_exporter() {
-	local dir=$1
-	shift
-	: >"$dir/exporter.log"
-	"$EXPORTER_BIN" --web.listen-address 127.0.0.1:0 "$@" >>"$dir/exporter.log" 2>&1 &
-	EXPORTER_PID=$!
-	STARTED_PIDS+=("$EXPORTER_PID")
-	local address=""
-	for _ in $(seq 1 600); do
-		address=$(sed -n 's/.*address=\([0-9.:]*\).*msg=listening.*/\1/p; s/.*msg=listening .*address=\([0-9.:]*\).*/\1/p' "$dir/exporter.log" | head -n1)
-		[ -n "$address" ] && break
-		kill -0 "$EXPORTER_PID" 2>/dev/null || { cat "$dir/exporter.log" >&2; exit 1; }
-		sleep 0.1
-	done
-	[ -n "$address" ] || { echo "bench: the exporter never logged its address" >&2; exit 1; }
-	EXPORTER_URL="http://$address"
-}
-
 # Writes a configuration file of N targets, all polling the simulator.
 fleet_config() {
 	local file=$1 n=$2 interval=$3 secret=$4 i
@@ -358,7 +339,7 @@ fleet_bench() {
 
 	# Probes never reach Jamf: 10 x 1000 probes with no refresh due.
 	fleet_config "$dir/idle.yml" "$n" 1h "$dir/secret"
-	start_fleet_exporter "$dir" --config.file "$dir/idle.yml"
+	launch_exporter "$dir" --config.file "$dir/idle.yml"
 	wait_ready "$EXPORTER_URL" 300
 	sleep 0.5
 	local s0 s1 i
@@ -377,7 +358,7 @@ fleet_bench() {
 
 	# Every target on a ${interval}s schedule: refreshed in time, probes fast meanwhile.
 	fleet_config "$dir/busy.yml" "$n" "${interval}s" "$dir/secret"
-	start_fleet_exporter "$dir" --config.file "$dir/busy.yml" --refresh.concurrency 4
+	launch_exporter "$dir" --config.file "$dir/busy.yml" --refresh.concurrency 4
 	wait_ready "$EXPORTER_URL" 300
 	local started=$SECONDS
 	wrk -t2 -c8 -d15s --latency "$EXPORTER_URL/probe?target=t000" >"$dir/wrk-probe.txt"

@@ -173,15 +173,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
     let (shutdown, shutdown_rx) = watch::channel(false);
     let wake = poller.wake.clone();
     let enabled = poller.enabled.clone();
-    let state = Arc::new(AppState {
-        store: store.clone(),
-        metrics: metrics.clone(),
-        telemetry_path: config.telemetry_path.clone(),
-        admission: (config.max_requests > 0).then(|| Arc::new(Semaphore::new(config.max_requests))),
-        web,
-        panic_on_connection: injected.server,
-        fleet: None,
-    });
+    let state = app_state(&config, &store, &metrics, web, &injected, None);
     let tasks = vec![
         ("refresh", tokio::spawn(poller.run(shutdown_rx.clone()))),
         (
@@ -260,15 +252,14 @@ async fn start_targets(
         fleet_metrics,
         shutdown_rx.clone(),
     )?;
-    let state = Arc::new(AppState {
-        store: store.clone(),
-        metrics: metrics.clone(),
-        telemetry_path: config.telemetry_path.clone(),
-        admission: (config.max_requests > 0).then(|| Arc::new(Semaphore::new(config.max_requests))),
+    let state = app_state(
+        config,
+        &store,
+        &metrics,
         web,
-        panic_on_connection: injected.server,
-        fleet: Some(fleet.clone()),
-    });
+        &injected,
+        Some(fleet.clone()),
+    );
     let tasks = vec![
         ("targets", tokio::spawn(supervisor)),
         (
@@ -296,6 +287,26 @@ async fn start_targets(
         shutdown,
         tasks,
         wake: Arc::new(tokio::sync::Notify::new()),
+    })
+}
+
+/// What the HTTP server shares between requests, in either mode.
+fn app_state(
+    config: &Config,
+    store: &Arc<SnapshotStore>,
+    metrics: &Arc<Metrics>,
+    web: server::WebSource,
+    injected: &InjectedPanics,
+    fleet: Option<Arc<targets::Fleet>>,
+) -> Arc<AppState> {
+    Arc::new(AppState {
+        store: store.clone(),
+        metrics: metrics.clone(),
+        telemetry_path: config.telemetry_path.clone(),
+        admission: (config.max_requests > 0).then(|| Arc::new(Semaphore::new(config.max_requests))),
+        web,
+        panic_on_connection: injected.server,
+        fleet,
     })
 }
 
