@@ -8,21 +8,6 @@ use crate::snapshot::Snapshot;
 
 pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
 
-/// The HTTP answer for `/calendar.ics`.
-pub fn response(snapshot: &Snapshot, now: DateTime<Utc>) -> http::Response<crate::server::Body> {
-    feed_response(render(snapshot, now))
-}
-
-/// The HTTP answer for a rendered feed.
-pub fn feed_response(feed: String) -> http::Response<crate::server::Body> {
-    let mut response = http::Response::new(crate::server::Body::from(bytes::Bytes::from(feed)));
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static(CONTENT_TYPE),
-    );
-    response
-}
-
 /// Days before the expiry date at which the two reminders fire.
 const REMINDERS: [u32; 2] = [30, 7];
 

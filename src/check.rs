@@ -18,6 +18,7 @@ use crate::findings::{assessed_renewals, findings, Finding, FindingKind, State, 
 use crate::injected::InjectedPanics;
 use crate::renewals::RenewalKind;
 use crate::snapshot::Snapshot;
+use tracing::Instrument;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -108,7 +109,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
         warning_days: check.warning.map(f64::from),
         critical_days: check.critical.map(f64::from),
     };
-    let snapshot = match runtime.block_on(one_refresh(&config)) {
+    let snapshot = match runtime.block_on(one_refresh(&config, check.target.as_deref())) {
         Ok(snapshot) => snapshot,
         Err(message) => return unknown(&message),
     };
@@ -140,38 +141,42 @@ fn configure(matches: ArgMatches) -> Result<(CheckArgs, Config), String> {
         CheckArgs::from_arg_matches(&matches).map_err(|error| first_line(&error.to_string()))?;
     let parsed = config::parse_matches(matches);
     let config = Config::from_raw(parsed, &ProcessEnv).map_err(|error| error.to_string())?;
-    let config = match (&config.source, &check.target) {
+    match (&config.source, &check.target) {
         (config::Source::Targets(source), Some(name)) => {
-            let spec = source
-                .loaded
-                .mine
-                .iter()
-                .find(|spec| &spec.name == name)
-                .ok_or_else(|| format!("--target: no target {name:?} in --config.file"))?;
-            crate::targets::target_config(&config, spec)
+            if !source.loaded.mine.iter().any(|spec| &spec.name == name) {
+                return Err(format!("--target: no target {name:?} in --config.file"));
+            }
         }
         (config::Source::Targets(_), None) => {
             return Err("--target: required with --config.file: name the target to check".into())
         }
         (_, Some(_)) => return Err("--target: only used with --config.file".into()),
-        (_, None) => config,
-    };
+        (_, None) => {}
+    }
     crate::logging::init(config.log_level, config.log_format);
     Ok((check, config))
 }
 
-/// One refresh with the exporter's poller, done within `--refresh.timeout`.
-async fn one_refresh(config: &Config) -> Result<Arc<Snapshot>, String> {
-    let limit = config.refresh_timeout;
+/// One refresh of the chosen target with the exporter's poller, done within its
+/// refresh timeout.
+async fn one_refresh(config: &Config, wanted: Option<&str>) -> Result<Arc<Snapshot>, String> {
+    let (simulator, plan) = crate::targets::plan(config)
+        .await
+        .map_err(|error| format!("{error:#}"))?;
+    let spec = plan
+        .loaded
+        .mine
+        .into_iter()
+        .find(|spec| wanted.is_none_or(|name| spec.name == name))
+        .ok_or_else(|| "no target to check".to_owned())?;
+    let limit = spec.refresh_timeout;
     // The poller's own deadline leaves a little of the limit for starting and reporting.
     let margin = (limit / 10).min(Duration::from_secs(1));
+    let span = tracing::info_span!("target", target = %spec.name);
     let refresh = async {
-        let (simulator, target) = crate::jamf_target(config)
-            .await
-            .map_err(|error| format!("{error:#}"))?;
-        let poller = crate::poller_for(
-            config,
-            &target,
+        let poller = crate::targets::poller_for(
+            &spec,
+            &config.jamf_proxy,
             limit.saturating_sub(margin),
             InjectedPanics::default(),
             &crate::jamf::SharedHttp::default(),
@@ -179,14 +184,16 @@ async fn one_refresh(config: &Config) -> Result<Arc<Snapshot>, String> {
         .map_err(|error| format!("{error:#}"))?;
         let store = poller.store.clone();
         poller.refresh_once().await;
-        if let Some(simulator) = simulator {
-            simulator.shutdown().await;
-        }
         Ok(store.load())
-    };
-    tokio::time::timeout(limit, refresh)
+    }
+    .instrument(span);
+    let outcome = tokio::time::timeout(limit, refresh)
         .await
-        .unwrap_or_else(|_| Err("the refresh did not finish within --refresh.timeout".to_owned()))
+        .unwrap_or_else(|_| Err("the refresh did not finish within --refresh.timeout".to_owned()));
+    if let Some(simulator) = simulator {
+        simulator.shutdown().await;
+    }
+    outcome
 }
 
 /// What one check found, ready to print.

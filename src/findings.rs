@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -506,31 +505,6 @@ pub fn notification_sentence(code: &str) -> Option<&'static str> {
         }
         _ => return None,
     })
-}
-
-/// The next snapshot's memory of purchased licences: the last count above 0 per listed
-/// location. Locations Jamf no longer lists are forgotten; a failed VPP refresh (the
-/// old list kept) changes nothing.
-pub fn remember_purchased(snapshot: &Snapshot) -> Arc<BTreeMap<String, f64>> {
-    let Some(locations) = &snapshot.vpp else {
-        return snapshot.last_nonzero_purchased.clone();
-    };
-    let mut remembered: BTreeMap<String, f64> = snapshot
-        .last_nonzero_purchased
-        .iter()
-        .filter(|(id, _)| locations.iter().any(|location| &location.id == *id))
-        .map(|(id, count)| (id.clone(), *count))
-        .collect();
-    for location in locations.iter() {
-        if let Some(purchased) = location.licenses_purchased.filter(|count| *count > 0.0) {
-            remembered.insert(location.id.clone(), purchased);
-        }
-    }
-    if remembered == *snapshot.last_nonzero_purchased {
-        snapshot.last_nonzero_purchased.clone()
-    } else {
-        Arc::new(remembered)
-    }
 }
 
 #[cfg(test)]

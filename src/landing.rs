@@ -212,8 +212,16 @@ th{background:#f6f8fa;font-weight:600}td.num{text-align:right;font-variant-numer
 tr{border:1px solid #d0d7de;border-radius:6px;margin:.6rem 0;padding:.3rem .6rem}\
 td{border:0;padding:.15rem 0}td.num{text-align:left;white-space:normal}td::before{content:attr(data-label) \": \";font-weight:600}}";
 
+/// Where the page's header links point: the server's own endpoints, or one target's
+/// forms of them (`/probe?target=NAME`, `/calendar.ics?target=NAME`).
+#[derive(Debug, Clone, Copy)]
+pub struct Links<'a> {
+    pub metrics: &'a str,
+    pub calendar: &'a str,
+}
+
 /// Renders the page for one snapshot at `now`.
-pub fn render(snapshot: &Snapshot, telemetry_path: &str, now: DateTime<Utc>) -> String {
+pub fn render(snapshot: &Snapshot, links: Links<'_>, now: DateTime<Utc>) -> String {
     let mut page = String::with_capacity(24 * 1024);
     let _ = write!(
         page,
@@ -221,11 +229,12 @@ pub fn render(snapshot: &Snapshot, telemetry_path: &str, now: DateTime<Utc>) -> 
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>jamf_exporter</title><style>{STYLE}</style></head><body>\
 <h1>jamf_exporter</h1><p class=\"meta\">Version {} · Jamf Pro <code>{}</code> · \
-<a href=\"{}\">Metrics</a> · <a href=\"/calendar.ics\">Renewal calendar</a> · \
+<a href=\"{}\">Metrics</a> · <a href=\"{}\">Renewal calendar</a> · \
 <a href=\"/-/healthy\">Health</a> · <a href=\"/-/ready\">Ready</a></p>",
         escape(env!("CARGO_PKG_VERSION")),
         escape(&snapshot.instance_url),
-        escape(telemetry_path),
+        escape(links.metrics),
+        escape(links.calendar),
     );
     let jamf_state = match (snapshot.refreshes, snapshot.up) {
         (0, _) => "<span class=\"stale\">waiting for the first refresh</span>".to_owned(),
@@ -574,6 +583,11 @@ fn collector_table(page: &mut String, snapshot: &Snapshot, now: DateTime<Utc>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LINKS: Links<'static> = Links {
+        metrics: "/metrics",
+        calendar: "/calendar.ics",
+    };
     use crate::snapshot::VppLocation;
 
     #[test]
@@ -608,7 +622,7 @@ mod tests {
             ),
             ..Snapshot::default()
         };
-        let page = render(&snapshot, "/metrics", now);
+        let page = render(&snapshot, LINKS, now);
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("St. Mary&#39;s"));
@@ -685,7 +699,7 @@ mod tests {
 
     #[test]
     fn action_needed_lists_findings_worst_first_with_deadline_and_runbook() {
-        let page = render(&demo_like(), "/metrics", at());
+        let page = render(&demo_like(), LINKS, at());
         let start = page.find("<section id=\"action-needed\">").unwrap();
         let end = start + page[start..].find("</section>").unwrap();
         let section = &page[start..end];
@@ -712,13 +726,13 @@ mod tests {
             up: true,
             ..Snapshot::default()
         };
-        let page = render(&snapshot, "/metrics", at());
+        let page = render(&snapshot, LINKS, at());
         assert!(page.contains("<section id=\"action-needed\"><h2>Action needed</h2><p>Nothing needs action.</p></section>"));
     }
 
     #[test]
     fn states_are_written_in_words_beside_the_colour() {
-        let page = render(&demo_like(), "/metrics", at());
+        let page = render(&demo_like(), LINKS, at());
         assert!(page.contains("<span class=\"state critical\">Critical</span>"));
         assert!(page.contains("<span class=\"state warning\">Warning</span>"));
         assert!(page.contains("<span class=\"state ok\">OK</span>"));
@@ -729,7 +743,7 @@ mod tests {
 
     #[test]
     fn available_licences_may_be_negative() {
-        let page = render(&demo_like(), "/metrics", at());
+        let page = render(&demo_like(), LINKS, at());
         assert!(page.contains("class=\"num bad\">-20</td>"));
     }
 
@@ -739,7 +753,7 @@ mod tests {
         snapshot.builtin_ca = Some(crate::snapshot::BuiltinCa {
             not_after: Some(at() + chrono::Duration::days(400)),
         });
-        let page = render(&snapshot, "/metrics", at());
+        let page = render(&snapshot, LINKS, at());
         assert!(page.contains("Apple push notification (APNs) certificate"));
         assert!(page.contains("expires soon, Jamf Pro warns"));
         assert!(page.contains("Built-in certificate authority"));
@@ -748,7 +762,7 @@ mod tests {
 
     #[test]
     fn ade_rows_are_sorted_by_urgency() {
-        let page = render(&demo_like(), "/metrics", at());
+        let page = render(&demo_like(), LINKS, at());
         let page = &page[page.find("<section id=\"ade\">").unwrap()..];
         let failing = page.find(">Failing ADE<").unwrap();
         let healthy = page.find(">Healthy ADE<").unwrap();
@@ -757,7 +771,7 @@ mod tests {
 
     #[test]
     fn the_data_time_is_absolute_and_relative() {
-        let page = render(&demo_like(), "/metrics", at());
+        let page = render(&demo_like(), LINKS, at());
         assert!(page.contains("data from 2027-03-10 11:59 UTC (30 s ago)"));
     }
 
@@ -779,7 +793,7 @@ mod tests {
 
     #[test]
     fn every_table_cell_is_labelled_for_the_phone_layout() {
-        let page = render(&demo_like(), "/metrics", at());
+        let page = render(&demo_like(), LINKS, at());
         assert_eq!(page.matches("<td>").count(), 0);
         assert!(page.contains("@media (max-width:600px)"));
         assert!(!page.contains("<script"));

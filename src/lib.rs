@@ -9,7 +9,7 @@
 //! - `jamf`: the only code that talks to Jamf (auth, paging, retries, wire types, dates).
 //! - `collectors`: one function per Jamf area, wire types in, snapshot parts out.
 //! - `snapshot`: plain domain types for one instance at one instant, and their store.
-//! - `poller`: the background refresh loop that builds and publishes snapshots.
+//! - `poller`: one refresh of one Jamf server, building and publishing its next snapshot.
 //! - `metrics`: metric names, the registry, and rendering of the current snapshot.
 //! - `renewals` and `findings`: every dated renewal, and what needs doing, judged once for
 //!   the landing page, `check` and the calendar.
@@ -18,7 +18,8 @@
 //! - `check`: `jamf_exporter check`, one refresh and a monitoring-plugin report.
 //! - `web_config`: the exporter-toolkit web configuration (TLS, client certificates, basic auth).
 //! - `demo`: a simulated Jamf Pro served over real HTTP, for `--demo` and the tests.
-//! - `targets`: many Jamf servers from `--config.file`, each probed on `/probe`.
+//! - `targets`: the runtime: every Jamf server is a target (a single server is a fleet of
+//!   one), each refreshed on its own schedule under one supervisor.
 #![forbid(unsafe_code)]
 
 pub mod calendar;
@@ -45,19 +46,14 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::Context;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::config::{Config, JamfTarget, Source};
+use crate::config::{Config, Source};
 use crate::injected::InjectedPanics;
-use crate::jamf::client::DEFAULT_MAX_BODY_BYTES;
-use crate::jamf::{Auth, ClientSettings, SharedHttp};
-use crate::metrics::{Counters, Metrics, ProcessMetrics};
-use crate::poller::Poller;
-use crate::secret::Secret;
+use crate::metrics::{FleetMetrics, ProcessMetrics};
 use crate::server::AppState;
-use crate::snapshot::{CollectorName, SnapshotStore};
+use crate::targets::{Fleet, Mode, Target};
 
 /// How often the web configuration file (and the files it names) are checked for changes.
 const WEB_CONFIG_POLL: std::time::Duration = std::time::Duration::from_secs(2);
@@ -67,15 +63,12 @@ const WEB_CONFIG_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 pub struct Exporter {
     /// The addresses actually bound (useful with port 0).
     pub addresses: Vec<SocketAddr>,
-    pub store: Arc<SnapshotStore>,
-    pub metrics: Arc<Metrics>,
     pub simulator: Option<demo::Simulator>,
-    /// With `--config.file`: the targets (`store` and `metrics` then stay empty).
-    pub fleet: Option<Arc<targets::Fleet>>,
+    /// The targets: one for a single server, the shard's for `--config.file`.
+    pub fleet: Arc<Fleet>,
     shutdown: watch::Sender<bool>,
     /// The long-lived tasks, by name: none may end while the exporter runs.
     tasks: Vec<(&'static str, JoinHandle<()>)>,
-    wake: Arc<tokio::sync::Notify>,
 }
 
 /// A background task that should run as long as the process ended early.
@@ -87,17 +80,28 @@ pub struct TaskEnded {
 }
 
 impl Exporter {
-    /// Asks for a refresh now and waits until it has been published (at most `limit`).
-    /// Returns false if none finished in time.
+    /// The target of a single-server exporter (the first of a fleet).
+    pub fn target(&self) -> Option<Arc<Target>> {
+        self.fleet.first()
+    }
+
+    /// Asks the single server's target for a refresh now and waits until it has been
+    /// published (at most `limit`). Returns false if none finished in time.
     pub async fn refresh_now(&self, limit: std::time::Duration) -> bool {
-        let before = self.store.load().refreshes;
-        self.wake.notify_one();
+        let Some(target) = self.target() else {
+            return false;
+        };
+        let before = target.store.load().refreshes;
+        target.wake.notify_one();
         self.wait_for_refreshes(before + 1, limit).await
     }
 
-    /// Waits until at least `count` refreshes have been published.
+    /// Waits until the single server's target has published at least `count` refreshes.
     pub async fn wait_for_refreshes(&self, count: u64, limit: std::time::Duration) -> bool {
-        let mut published = self.store.subscribe();
+        let Some(target) = self.target() else {
+            return false;
+        };
+        let mut published = target.store.subscribe();
         let reached = tokio::time::timeout(
             limit,
             published.wait_for(|snapshot| snapshot.refreshes >= count),
@@ -136,242 +140,98 @@ impl Exporter {
 }
 
 /// Starts everything: binds the listeners first (a bad address fails here, before
-/// anything is served), then spawns the poller and the server.
+/// anything is served), then spawns the targets' supervisor and the server. A single
+/// server and `--config.file` take the same path: the first is a fleet of one.
 pub async fn start(config: Config) -> anyhow::Result<Exporter> {
-    if let Source::Targets(source) = &config.source {
-        return start_targets(&config, source).await;
-    }
-    let (simulator, target) = jamf_target(&config).await?;
-    if simulator.is_none() && target.url.starts_with("http://") {
-        tracing::warn!(
-            jamf_url = %target.url,
-            "--jamf.url uses plain HTTP: credentials and tokens cross the network unencrypted"
-        );
-    }
-    let injected = InjectedPanics::from_env();
-    let poller = poller_for(
-        &config,
-        &target,
-        config.refresh_timeout,
-        injected.clone(),
-        &SharedHttp::default(),
-    )?;
-    let store = poller.store.clone();
-    let metrics = Arc::new(Metrics::new(
-        store.clone(),
-        poller.counters.clone(),
-        Some(Arc::new(ProcessMetrics::new()?)),
-        config.refresh_interval,
-    ));
-    let web = web_source(&config)?;
-    let listeners = server::bind(&config.listen_addresses).await?;
-    let addresses = listeners
-        .iter()
-        .filter_map(|l| l.local_addr().ok())
-        .collect::<Vec<_>>();
-
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let wake = poller.wake.clone();
-    let enabled = poller.enabled.clone();
-    let state = app_state(&config, &store, &metrics, web, &injected, None);
-    let tasks = vec![
-        ("refresh", tokio::spawn(poller.run(shutdown_rx.clone()))),
-        (
-            "HTTP server",
-            tokio::spawn(server::serve(listeners, state, shutdown_rx)),
-        ),
-    ];
-    for address in &addresses {
-        tracing::info!(address = %address, telemetry_path = %config.telemetry_path, "listening");
-    }
-    tracing::info!(
-        jamf_url = %target.url,
-        collectors = %enabled.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","),
-        refresh_interval = %duration::format(config.refresh_interval),
-        "jamf_exporter started"
-    );
-    Ok(Exporter {
-        addresses,
-        store,
-        metrics,
-        simulator,
-        fleet: None,
-        shutdown,
-        tasks,
-        wake,
-    })
-}
-
-fn web_source(config: &Config) -> anyhow::Result<server::WebSource> {
-    Ok(match &config.web_config_file {
-        Some(path) => server::WebSource::Watched(web_config::WebConfigWatcher::start(
-            path.clone(),
-            WEB_CONFIG_POLL,
-        )?),
-        None => server::WebSource::Fixed(Arc::new(web_config::WebConfig::plain())),
-    })
-}
-
-/// Starts the `--config.file` form: every target of the shard under one supervising
-/// task, and the server with `/probe`.
-async fn start_targets(
-    config: &Config,
-    source: &config::TargetsSource,
-) -> anyhow::Result<Exporter> {
-    for spec in &source.loaded.mine {
-        if spec.jamf.url.starts_with("http://") {
-            tracing::warn!(
-                target = %spec.name,
-                jamf_url = %spec.jamf.url,
-                "this target uses plain HTTP: credentials and tokens cross the network unencrypted"
-            );
-        }
-    }
+    let (simulator, plan) = targets::plan(&config).await?;
+    let mode = plan.mode;
+    let targets = plan.loaded.mine.len();
     let injected = InjectedPanics::from_env();
     let process = Arc::new(ProcessMetrics::new()?);
-    let fleet_metrics = Arc::new(metrics::FleetMetrics::new(process)?);
-    // Placeholders: with --config.file every Jamf server has its own store and metrics.
-    let store = Arc::new(SnapshotStore::default());
-    let metrics = Arc::new(Metrics::new(
-        store.clone(),
-        Arc::new(Counters::new(&[])?),
-        None,
-        config.refresh_interval,
-    ));
-    let web = web_source(config)?;
+    let fleet_metrics = Arc::new(FleetMetrics::new(process.clone())?);
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let (fleet, supervisor) = targets::start(
+        plan,
+        config.jamf_proxy.clone(),
+        injected.clone(),
+        fleet_metrics,
+        process,
+        shutdown_rx.clone(),
+    )?;
+    let (web, web_task) = web_source(&config, shutdown_rx.clone())?;
     let listeners = server::bind(&config.listen_addresses).await?;
     let addresses = listeners
         .iter()
         .filter_map(|l| l.local_addr().ok())
         .collect::<Vec<_>>();
-    let (shutdown, shutdown_rx) = watch::channel(false);
-    let (fleet, supervisor) = targets::start(
-        config,
-        source,
-        injected.clone(),
-        fleet_metrics,
-        shutdown_rx.clone(),
-    )?;
-    let state = app_state(
-        config,
-        &store,
-        &metrics,
-        web,
-        &injected,
-        Some(fleet.clone()),
-    );
-    let tasks = vec![
-        ("targets", tokio::spawn(supervisor)),
-        (
-            "HTTP server",
-            tokio::spawn(server::serve(listeners, state, shutdown_rx)),
-        ),
-    ];
-    for address in &addresses {
-        tracing::info!(address = %address, telemetry_path = %config.telemetry_path, "listening");
-    }
-    tracing::info!(
-        config_file = %source.path.display(),
-        targets = source.loaded.mine.len(),
-        shard = source.shard.index,
-        shards = source.shard.total,
-        refresh_concurrency = source.concurrency,
-        "jamf_exporter started"
-    );
-    Ok(Exporter {
-        addresses,
-        store,
-        metrics,
-        simulator: None,
-        fleet: Some(fleet),
-        shutdown,
-        tasks,
-        wake: Arc::new(tokio::sync::Notify::new()),
-    })
-}
-
-/// What the HTTP server shares between requests, in either mode.
-fn app_state(
-    config: &Config,
-    store: &Arc<SnapshotStore>,
-    metrics: &Arc<Metrics>,
-    web: server::WebSource,
-    injected: &InjectedPanics,
-    fleet: Option<Arc<targets::Fleet>>,
-) -> Arc<AppState> {
-    Arc::new(AppState {
-        store: store.clone(),
-        metrics: metrics.clone(),
+    let state = Arc::new(AppState {
         telemetry_path: config.telemetry_path.clone(),
         admission: (config.max_requests > 0).then(|| Arc::new(Semaphore::new(config.max_requests))),
         web,
         panic_on_connection: injected.server,
+        fleet: fleet.clone(),
+    });
+    let supervisor_name = match mode {
+        Mode::Single => "refresh",
+        Mode::Fleet => "targets",
+    };
+    let mut tasks = vec![
+        (supervisor_name, tokio::spawn(supervisor)),
+        (
+            "HTTP server",
+            tokio::spawn(server::serve(listeners, state, shutdown_rx)),
+        ),
+    ];
+    if let Some(task) = web_task {
+        tasks.push(("web configuration watcher", task));
+    }
+    for address in &addresses {
+        tracing::info!(address = %address, telemetry_path = %config.telemetry_path, "listening");
+    }
+    match &config.source {
+        Source::Targets(source) => tracing::info!(
+            config_file = %source.path.display(),
+            targets,
+            shard = source.shard.index,
+            shards = source.shard.total,
+            refresh_concurrency = source.concurrency,
+            "jamf_exporter started"
+        ),
+        Source::Jamf(_) | Source::Demo => tracing::info!(
+            jamf_url = %fleet.first().map(|t| t.spec.jamf.url.clone()).unwrap_or_default(),
+            collectors = %config.collectors.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","),
+            refresh_interval = %duration::format(config.refresh_interval),
+            "jamf_exporter started"
+        ),
+    }
+    Ok(Exporter {
+        addresses,
+        simulator,
         fleet,
+        shutdown,
+        tasks,
     })
 }
 
-/// The client and poller for one Jamf server, with an empty store and new counters, as
-/// the exporter and `check` both run them. `timeout` bounds each refresh.
-pub fn poller_for(
+/// The web configuration: fixed without `--web.config.file`, else watched by a task
+/// that must live as long as the exporter.
+fn web_source(
     config: &Config,
-    target: &JamfTarget,
-    timeout: std::time::Duration,
-    injected: InjectedPanics,
-    http: &SharedHttp,
-) -> anyhow::Result<Poller> {
-    let enabled: Vec<CollectorName> = config.collectors.iter().copied().collect();
-    let store = Arc::new(SnapshotStore::new(Poller::initial_snapshot(
-        &target.url,
-        &enabled,
-    )));
-    let counters = Arc::new(Counters::new(&enabled)?);
-    let client = http.client(
-        ClientSettings {
-            base_url: target.url.clone(),
-            auth: target.auth.clone(),
-            timeout: config.jamf_timeout,
-            ca_file: config.jamf_ca_file.clone(),
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            proxy: config.jamf_proxy.clone(),
-        },
-        counters.api_requests.clone(),
-    )?;
-    Ok(Poller {
-        client: Arc::new(client),
-        store,
-        enabled,
-        interval: config.refresh_interval,
-        timeout,
-        counters,
-        wake: Arc::new(tokio::sync::Notify::new()),
-        injected,
-    })
-}
-
-/// The Jamf server to poll: the configured one, or (with `--demo`) a simulator started
-/// on loopback, which the caller keeps running as long as it polls.
-pub async fn jamf_target(config: &Config) -> anyhow::Result<(Option<demo::Simulator>, JamfTarget)> {
-    Ok(match &config.source {
-        Source::Jamf(target) => (None, target.clone()),
-        Source::Targets(_) => {
-            anyhow::bail!("--config.file names several Jamf servers; choose one with --target NAME")
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<(server::WebSource, Option<JoinHandle<()>>)> {
+    Ok(match &config.web_config_file {
+        Some(path) => {
+            let (watcher, task) = web_config::WebConfigWatcher::start_supervised(
+                path.clone(),
+                WEB_CONFIG_POLL,
+                shutdown,
+            )?;
+            (server::WebSource::Watched(watcher), Some(task))
         }
-        Source::Demo => {
-            let simulator_config = demo::SimulatorConfig::demo();
-            let auth = Auth::ClientCredentials {
-                client_id: simulator_config.credentials.client_id.clone(),
-                client_secret: Secret::new(simulator_config.credentials.client_secret.clone()),
-            };
-            let simulator = demo::Simulator::start(simulator_config)
-                .await
-                .context("cannot start the demo Jamf Pro simulator")?;
-            let target = JamfTarget {
-                url: simulator.base_url(),
-                auth,
-            };
-            tracing::info!(url = %target.url, "demo mode: serving a simulated Jamf Pro on loopback");
-            (Some(simulator), target)
-        }
+        None => (
+            server::WebSource::Fixed(Arc::new(web_config::WebConfig::plain())),
+            None,
+        ),
     })
 }
 

@@ -31,8 +31,8 @@ fn main() -> ExitCode {
     match runtime.block_on(jamf_exporter::run(config, shutdown_signal())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            // Logging is set up and writes to stderr: one line, in the chosen format.
             tracing::error!(error = format!("{error:#}"), "jamf_exporter stopped");
-            eprintln!("jamf_exporter: error: {error:#}");
             ExitCode::FAILURE
         }
     }

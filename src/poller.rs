@@ -1,4 +1,5 @@
-//! The background refresh loop: poll Jamf, build a new snapshot, publish it.
+//! One refresh of one Jamf server: run the collectors, build the next snapshot from the
+//! previous one, publish it. The schedule that calls it is `targets`'.
 //!
 //! Polling is a deliberate exception to Prometheus' "collect at scrape time": Jamf is
 //! paged and asks clients to go easy on it, while its data changes a few times a year.
@@ -11,7 +12,6 @@ use std::time::Duration;
 use chrono::Utc;
 use futures_util::future::join_all;
 use futures_util::FutureExt;
-use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::collectors::{self, Collected, Skipped};
@@ -27,7 +27,7 @@ pub struct Poller {
     pub interval: Duration,
     pub timeout: Duration,
     pub counters: Arc<Counters>,
-    /// Wakes the loop for an early refresh (tests, and later an admin endpoint).
+    /// Wakes the refresh loop for an early refresh (tests).
     pub wake: Arc<tokio::sync::Notify>,
     pub injected: InjectedPanics,
 }
@@ -83,27 +83,6 @@ impl Poller {
                 .map(|name| CollectorStatus::new(*name))
                 .collect(),
             ..Snapshot::default()
-        }
-    }
-
-    /// Refreshes every `interval` until `shutdown` turns true. Refreshes never overlap:
-    /// a slow one delays the next rather than running beside it.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let mut ticker = tokio::time::interval(self.interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                _ = self.wake.notified() => {}
-                _ = shutdown.wait_for(|stop| *stop) => return,
-            }
-            tokio::select! {
-                _ = self.refresh_once() => {}
-                _ = shutdown.wait_for(|stop| *stop) => return,
-            }
-            if self.injected.refresh_loop {
-                panic!("panic injected into the refresh loop");
-            }
         }
     }
 
@@ -251,7 +230,7 @@ impl Poller {
                 }
             }
         }
-        next.last_nonzero_purchased = crate::findings::remember_purchased(&next);
+        next.last_nonzero_purchased = crate::snapshot::remember_purchased(&next);
         next
     }
 

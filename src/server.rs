@@ -1,6 +1,7 @@
-//! The HTTP side: the landing page, the telemetry path, `/-/healthy` and `/-/ready`.
+//! The HTTP side: listeners, connections, admission and the web configuration, then
+//! `routes` for the endpoints.
 //!
-//! Nothing here talks to Jamf: every answer is rendered from the current snapshot.
+//! Nothing here talks to Jamf: every answer is rendered from the current snapshots.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -11,7 +12,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use http::{header, HeaderValue, Request, Response, StatusCode};
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -20,8 +21,6 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
-use crate::metrics::Metrics;
-use crate::snapshot::SnapshotStore;
 use crate::web_config::{self, AuthDecision, WebConfig, WebConfigWatcher};
 
 /// How long a client may take to send its request headers.
@@ -29,14 +28,12 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long open connections get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
-mod fleet;
+mod routes;
 
 pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// What every request handler shares.
 pub struct AppState {
-    pub store: Arc<SnapshotStore>,
-    pub metrics: Arc<Metrics>,
     pub telemetry_path: String,
     /// `None` when `--web.max-requests 0`.
     pub admission: Option<Arc<Semaphore>>,
@@ -44,8 +41,8 @@ pub struct AppState {
     /// A debug build's injected panic (see `injected`): the first connection panics the
     /// server task itself.
     pub panic_on_connection: bool,
-    /// With `--config.file`: the targets, served on `/probe` (see `fleet`).
-    pub fleet: Option<Arc<crate::targets::Fleet>>,
+    /// The targets: one for a single server, the shard's for `--config.file`.
+    pub fleet: Arc<crate::targets::Fleet>,
 }
 
 /// Where the web configuration comes from: fixed (no `--web.config.file`), or a file
@@ -119,11 +116,12 @@ impl hyper::body::Body for Body {
 
 /// A listen address that could not be bound.
 #[derive(Debug, thiserror::Error)]
-#[error("--web.listen-address: cannot listen on {address}: {source}")]
+// The OS error is part of the message and deliberately not a `source`: `{:#}` would
+// print it twice.
+#[error("--web.listen-address: cannot listen on {address}: {error}")]
 pub struct BindError {
     pub address: String,
-    #[source]
-    pub source: std::io::Error,
+    pub error: std::io::Error,
 }
 
 /// Binds every listen address before anything is served, so a bad address is a
@@ -150,7 +148,7 @@ pub async fn bind(
         if !bound_any || (!address.alternatives && last_error.is_some()) {
             return Err(BindError {
                 address: address.text.clone(),
-                source: last_error.unwrap_or_else(|| {
+                error: last_error.unwrap_or_else(|| {
                     std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address")
                 }),
             });
@@ -276,7 +274,7 @@ pub async fn guarded<B>(state: &AppState, request: Request<B>) -> Response<Body>
     } else {
         let authorization = request.headers().get(header::AUTHORIZATION).cloned();
         match web.clone().authorize_async(authorization).await {
-            AuthDecision::Allowed => handle(state, request).await,
+            AuthDecision::Allowed => routes::handle(state, request).await,
             AuthDecision::Denied => {
                 let mut denied = text(StatusCode::UNAUTHORIZED, "unauthorized\n");
                 denied
@@ -291,55 +289,6 @@ pub async fn guarded<B>(state: &AppState, request: Request<B>) -> Response<Body>
     }
     response.body_mut().permit = permit;
     response
-}
-
-/// Answers one admitted and authorised request.
-async fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> {
-    if let Some(fleet) = &state.fleet {
-        if let Some(response) = fleet::handle(state, fleet, &request).await {
-            return response;
-        }
-    } else if matches!(request.uri().path(), "/probe" | "/-/reload") {
-        return text(
-            StatusCode::NOT_FOUND,
-            "not found: only with --config.file\n",
-        );
-    }
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
-    }
-    let path = request.uri().path();
-    if path == state.telemetry_path {
-        return metrics(state, request.headers()).await;
-    }
-    match path {
-        "/" => html(crate::landing::render(
-            &state.store.load(),
-            &state.telemetry_path,
-            chrono::Utc::now(),
-        )),
-        "/calendar.ics" => crate::calendar::response(&state.store.load(), chrono::Utc::now()),
-        "/-/healthy" => text(StatusCode::OK, "OK\n"),
-        "/-/ready" => {
-            if state.store.load().refreshes > 0 {
-                text(StatusCode::OK, "OK\n")
-            } else {
-                text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "waiting for the first refresh\n",
-                )
-            }
-        }
-        _ => text(StatusCode::NOT_FOUND, "not found\n"),
-    }
-}
-
-async fn metrics(state: &AppState, headers: &http::HeaderMap) -> Response<Body> {
-    exposition_response(state.metrics.exposition(chrono::Utc::now()).await, headers).await
 }
 
 /// The telemetry path's answer for a rendered exposition (also `/probe`'s).
@@ -446,21 +395,17 @@ mod tests {
     }
 
     fn state(admission: Option<usize>) -> AppState {
-        let store = Arc::new(SnapshotStore::default());
-        let counters = Arc::new(crate::metrics::Counters::new(&[]).unwrap());
+        let process = Arc::new(crate::metrics::ProcessMetrics::new().unwrap());
+        let metrics = Arc::new(crate::metrics::FleetMetrics::new(process).unwrap());
         AppState {
-            metrics: Arc::new(Metrics::new(
-                store.clone(),
-                counters,
-                None,
-                Duration::from_secs(60),
-            )),
-            store,
             telemetry_path: "/metrics".to_owned(),
             admission: admission.map(|n| Arc::new(Semaphore::new(n))),
             web: WebSource::Fixed(Arc::new(WebConfig::plain())),
             panic_on_connection: false,
-            fleet: None,
+            fleet: Arc::new(crate::targets::Fleet::idle(
+                crate::targets::Mode::Single,
+                metrics,
+            )),
         }
     }
 

@@ -132,7 +132,7 @@ pub struct Snapshot {
     pub cloud_ldap: Option<Arc<Vec<CloudLdapKeystore>>>,
     pub server_certificate: Option<ServerCertificate>,
     /// The last purchased-licence count above 0 seen per VPP location id since the
-    /// process started (`findings::remember_purchased`): how a drop to 0 is noticed
+    /// process started (`remember_purchased`): how a drop to 0 is noticed
     /// without Prometheus' history.
     pub last_nonzero_purchased: Arc<BTreeMap<String, f64>>,
 }
@@ -270,6 +270,31 @@ pub struct ServerCertificate {
 impl Snapshot {
     pub fn status(&self, name: CollectorName) -> Option<&CollectorStatus> {
         self.collectors.iter().find(|status| status.name == name)
+    }
+}
+
+/// The next snapshot's memory of purchased licences: the last count above 0 per listed
+/// location. Locations Jamf no longer lists are forgotten; a failed VPP refresh (the
+/// old list kept) changes nothing.
+pub fn remember_purchased(snapshot: &Snapshot) -> Arc<BTreeMap<String, f64>> {
+    let Some(locations) = &snapshot.vpp else {
+        return snapshot.last_nonzero_purchased.clone();
+    };
+    let mut remembered: BTreeMap<String, f64> = snapshot
+        .last_nonzero_purchased
+        .iter()
+        .filter(|(id, _)| locations.iter().any(|location| &location.id == *id))
+        .map(|(id, count)| (id.clone(), *count))
+        .collect();
+    for location in locations.iter() {
+        if let Some(purchased) = location.licenses_purchased.filter(|count| *count > 0.0) {
+            remembered.insert(location.id.clone(), purchased);
+        }
+    }
+    if remembered == *snapshot.last_nonzero_purchased {
+        snapshot.last_nonzero_purchased.clone()
+    } else {
+        Arc::new(remembered)
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 
 use super::*;
 use crate::collectors::CollectorName;
-use crate::snapshot::{AdeInstance, CollectorStatus, VppLocation};
+use crate::snapshot::{remember_purchased, AdeInstance, CollectorStatus, VppLocation};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 3, 10, 12, 0, 0).unwrap()

@@ -93,6 +93,25 @@ impl WebConfigWatcher {
         Ok(WebConfigWatcher { inner })
     }
 
+    /// Loads the file like [`WebConfigWatcher::start`] and returns, besides the watcher,
+    /// its poll task, which ends only at `shutdown` (or once every watcher is dropped),
+    /// so the exporter can supervise it like its other long-lived tasks.
+    pub fn start_supervised(
+        path: PathBuf,
+        interval: Duration,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(WebConfigWatcher, tokio::task::JoinHandle<()>), WebConfigError> {
+        let watcher = WebConfigWatcher::start(path, Duration::ZERO)?;
+        let inner = Arc::downgrade(&watcher.inner);
+        let task = tokio::spawn(async move {
+            tokio::select! {
+                _ = poll(inner, interval) => {}
+                _ = shutdown.wait_for(|stop| *stop) => {}
+            }
+        });
+        Ok((watcher, task))
+    }
+
     /// The configuration to use for the next connection or request.
     pub fn current(&self) -> Arc<WebConfig> {
         self.inner

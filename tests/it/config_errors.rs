@@ -175,6 +175,16 @@ fn a_listen_address_in_use_fails_before_serving() {
         )),
         "{stderr}"
     );
+    assert_eq!(
+        stderr.matches("cannot listen").count(),
+        1,
+        "the error is printed once: {stderr}"
+    );
+    assert_eq!(
+        stderr.matches("os error").count(),
+        1,
+        "the OS error is not repeated: {stderr}"
+    );
 }
 
 #[test]

@@ -90,7 +90,7 @@ async fn exporter(path: &std::path::Path, flags: &[&str]) -> Exporter {
 }
 
 fn target(exporter: &Exporter, name: &str) -> Option<std::sync::Arc<Target>> {
-    exporter.fleet.as_ref()?.view().targets.get(name).cloned()
+    exporter.fleet.view().targets.get(name).cloned()
 }
 
 /// Waits until `name` has published at least `count` refreshes.
@@ -412,15 +412,7 @@ async fn two_shard_replicas_split_six_targets_as_hashmod_says() {
     .await;
     for (shard, replica) in [(0u64, &zero), (1, &one)] {
         let mine = expected[shard as usize].1;
-        let running: Vec<String> = replica
-            .fleet
-            .as_ref()
-            .expect("fleet")
-            .view()
-            .targets
-            .keys()
-            .cloned()
-            .collect();
+        let running: Vec<String> = replica.fleet.view().targets.keys().cloned().collect();
         assert_eq!(running, mine, "shard {shard}");
         for name in mine {
             refreshed(replica, name, 1).await;
@@ -561,6 +553,18 @@ fn bad_config_files_name_the_target_and_the_key() {
         (
             format!("defaults:\n  refresh_interval: 5m\n  url: https://x.example\ntargets:\n{}", ok("a")),
             "--config.file: defaults: unknown field `url`, expected one of `timeout`, `ca_file`, `refresh_interval`, `refresh_timeout`, `collectors`".into(),
+        ),
+        (
+            format!("defaults:\n  refresh_interval: soon\ntargets:\n{}", ok("lakeview")),
+            "--config.file: defaults: refresh_interval: not a valid duration: \"soon\" (use e.g. 30s, 5m, 1h)".into(),
+        ),
+        (
+            format!("defaults:\n  timeout: 0s\ntargets:\n{}", ok("lakeview")),
+            "--config.file: defaults: timeout: must be greater than zero, got \"0s\"".into(),
+        ),
+        (
+            format!("defaults:\n  collectors: [vpp, nonsense]\ntargets:\n{}", ok("lakeview")),
+            "--config.file: defaults: collectors: unknown collector \"nonsense\"".into(),
         ),
     ];
     let path = dir.path().join("jamf_exporter.yml");

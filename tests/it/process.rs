@@ -213,7 +213,11 @@ async fn a_dead_refresh_loop_ends_the_process_with_status_1() {
     let status = exporter.wait_for_exit().await;
     assert_eq!(status.code(), Some(1), "{}", exporter.stderr());
     let log = exporter.stderr();
-    assert!(log.contains("the refresh task panicked"), "{log}");
+    assert!(log.contains("the refresh task stopped"), "{log}");
+    assert!(
+        log.contains("panic injected into the refresh loop") && log.contains("target=127.0.0.1"),
+        "the log names the target whose loop died: {log}"
+    );
 }
 
 #[tokio::test]

@@ -11,9 +11,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
+use super::{ConfigError, JamfTarget};
 use crate::collectors::CollectorName;
-use crate::config::{self, ConfigError, JamfTarget};
 use crate::jamf::Auth;
+
+/// The longest wait before a target's first refresh after start-up or a reload.
+pub const SPREAD: Duration = Duration::from_secs(30);
 
 /// The longest target name; it ends up in a label value and a URL.
 const MAX_NAME: usize = 64;
@@ -173,6 +176,7 @@ pub fn parse(text: &str, flags: &FlagDefaults, shard: Shard) -> Result<Loaded, C
             serde_yaml_ng::from_value(value).map_err(|e| error(format!("defaults: {e}")))?
         }
     };
+    check_defaults(&defaults)?;
     let mut seen = BTreeSet::new();
     let mut mine = Vec::new();
     let mut elsewhere = BTreeMap::new();
@@ -228,16 +232,15 @@ fn target(
     }
     let raw: RawTarget = serde_yaml_ng::from_value(value.clone())
         .map_err(|e| error(format!("target {name:?}: {e}")))?;
-    let url = config::validate_url(&raw.url).map_err(|e| {
+    let url = super::validate_url(&raw.url).map_err(|e| {
         let message = e.0.trim_start_matches("--jamf.url: ").replace(
             "use --jamf.client-id or --jamf.username",
             "use client_id or username",
         );
         at("url", &message)
     })?;
-    let secret = |key: &str, path: &Path| {
-        config::read_secret_file(path).map_err(|problem| at(key, &problem))
-    };
+    let secret =
+        |key: &str, path: &Path| super::read_secret_file(path).map_err(|problem| at(key, &problem));
     let auth = match (
         raw.client_id.filter(|id| !id.is_empty()),
         raw.client_secret_file,
@@ -346,6 +349,48 @@ fn target(
         refresh_timeout,
         collectors,
     })
+}
+
+/// Checks the values of `defaults:` where they stand, so that a mistake there is
+/// reported as `defaults: KEY`, not under the first target that inherits it.
+fn check_defaults(defaults: &RawOptional) -> Result<(), ConfigError> {
+    let at =
+        |key: &str, message: &dyn std::fmt::Display| error(format!("defaults: {key}: {message}"));
+    for (key, value) in [
+        ("timeout", &defaults.timeout),
+        ("refresh_interval", &defaults.refresh_interval),
+        ("refresh_timeout", &defaults.refresh_timeout),
+    ] {
+        if let Some(text) = value {
+            match crate::duration::parse(text) {
+                Ok(value) if value.is_zero() => {
+                    return Err(at(key, &format!("must be greater than zero, got {text:?}")))
+                }
+                Ok(_) => {}
+                Err(problem) => return Err(at(key, &problem)),
+            }
+        }
+    }
+    if let Some(path) = &defaults.ca_file {
+        std::fs::File::open(path).map_err(|problem| {
+            at(
+                "ca_file",
+                &format!("cannot read {}: {problem}", path.display()),
+            )
+        })?;
+    }
+    match &defaults.collectors {
+        Some(names) if names.is_empty() => Err(at(
+            "collectors",
+            &"empty; leave the key out for the default set",
+        )),
+        Some(names) => names.iter().try_for_each(|text| {
+            CollectorName::from_str(text)
+                .map(|_| ())
+                .map_err(|e| at("collectors", &e))
+        }),
+        None => Ok(()),
+    }
 }
 
 fn valid_name(name: &str) -> bool {

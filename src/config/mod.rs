@@ -16,6 +16,9 @@ use crate::duration;
 use crate::jamf::{Auth, ProxySettings};
 use crate::secret::Secret;
 
+mod file;
+pub use file::{hashmod, load, parse, FlagDefaults, Loaded, Shard, TargetSpec, SPREAD};
+
 /// The version line printed by `--version`.
 pub const VERSION_LINE: &str = concat!(
     env!("CARGO_PKG_VERSION"),
@@ -247,11 +250,11 @@ pub enum Source {
 pub struct TargetsSource {
     pub path: PathBuf,
     pub concurrency: usize,
-    pub shard: crate::targets::Shard,
+    pub shard: Shard,
     /// What the command line sets beneath the file's `defaults:`.
-    pub flags: crate::targets::FlagDefaults,
-    pub loaded: crate::targets::Loaded,
-    /// The window over which first refreshes are spread ([`crate::targets::SPREAD`]);
+    pub flags: FlagDefaults,
+    pub loaded: Loaded,
+    /// The window over which first refreshes are spread ([`SPREAD`]);
     /// tests set a shorter one here.
     pub spread: Duration,
 }
@@ -386,7 +389,7 @@ impl Config {
                     raw.shard_index, raw.shard_total
                 )));
             }
-            let flags = crate::targets::FlagDefaults {
+            let flags = FlagDefaults {
                 refresh_interval: match &raw.refresh_interval {
                     Some(text) => positive_duration("--refresh.interval", text)?,
                     None => Duration::from_secs(300),
@@ -394,18 +397,18 @@ impl Config {
                 refresh_timeout: refresh_timeout_early.clone()?,
                 collectors: parsed.collectors.clone(),
             };
-            let shard = crate::targets::Shard {
+            let shard = Shard {
                 total: raw.shard_total,
                 index: raw.shard_index,
             };
-            let loaded = crate::targets::load(path, &flags, shard)?;
+            let loaded = load(path, &flags, shard)?;
             Source::Targets(TargetsSource {
                 path: path.clone(),
                 concurrency: raw.refresh_concurrency,
                 shard,
                 flags,
                 loaded,
-                spread: crate::targets::SPREAD,
+                spread: SPREAD,
             })
         } else if let Some((_, flag)) = ONLY_WITH_CONFIG_FILE
             .iter()
