@@ -625,3 +625,134 @@ async fn a_large_exposition_is_sent_in_whole_lines_of_about_64_kib() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(decoded, text);
 }
+
+/// The rows of docs/metrics.md's tables headed `| metric |`: name, first word of the
+/// type column, and the label names (backticked; "same" repeats the row above; values
+/// in parentheses, such as a reason's values, are not label names).
+fn documented_families(docs: &str) -> Vec<(String, String, Vec<String>)> {
+    let mut rows: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut in_table = false;
+    for line in docs.lines() {
+        if !line.starts_with('|') {
+            in_table = false;
+            continue;
+        }
+        if line.starts_with("| metric |") {
+            in_table = true;
+            continue;
+        }
+        if !in_table || line.starts_with("|---") {
+            continue;
+        }
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let name = cells[1].trim_matches('`').to_owned();
+        let kind = cells[2]
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let labels = if cells[3] == "same" {
+            rows.last()
+                .map(|row| row.2.clone())
+                .unwrap_or_else(|| panic!("{name}: \"same\" in a table's first row"))
+        } else {
+            let mut outside = String::new();
+            let mut depth = 0usize;
+            for c in cells[3].chars() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth = depth.saturating_sub(1),
+                    _ if depth == 0 => outside.push(c),
+                    _ => {}
+                }
+            }
+            outside
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect()
+        };
+        rows.push((name, kind, labels));
+    }
+    rows
+}
+
+#[test]
+fn docs_document_every_declared_family_with_its_type_and_labels() {
+    let docs = include_str!("../../docs/metrics.md");
+    let documented = documented_families(docs);
+    let mut problems = Vec::new();
+    for family in families::ALL {
+        let rows: Vec<_> = documented
+            .iter()
+            .filter(|row| row.0 == family.name)
+            .collect();
+        match rows.as_slice() {
+            [] => problems.push(format!("{} is not documented", family.name)),
+            [(_, kind, labels)] => {
+                if kind != family.kind.as_str() {
+                    problems.push(format!(
+                        "{}: documented as {kind}, declared as {}",
+                        family.name,
+                        family.kind.as_str()
+                    ));
+                }
+                if labels != family.labels {
+                    problems.push(format!(
+                        "{}: documented labels {labels:?}, declared {:?}",
+                        family.name, family.labels
+                    ));
+                }
+            }
+            _ => problems.push(format!(
+                "{} is documented {} times",
+                family.name,
+                rows.len()
+            )),
+        }
+    }
+    for (name, _, _) in &documented {
+        if !families::ALL.iter().any(|family| family.name == name) {
+            problems.push(format!("{name} is documented but not declared"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "docs/metrics.md:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn all_lists_every_family_declared_once() {
+    let source = include_str!("families.rs");
+    let declared = source
+        .lines()
+        .filter(|line| line.starts_with("pub const ") && line.contains(": Family<"))
+        .count();
+    let mut names: Vec<&str> = families::ALL.iter().map(|family| family.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), families::ALL.len(), "a family is listed twice");
+    assert_eq!(
+        declared,
+        families::ALL.len(),
+        "families::ALL misses a family"
+    );
+}
+
+#[test]
+fn docs_name_every_collector() {
+    let docs = include_str!("../../docs/metrics.md");
+    let line = docs
+        .lines()
+        .find(|line| line.starts_with("Collector names: "))
+        .unwrap_or_else(|| panic!("docs/metrics.md has no line of collector names"));
+    let documented: Vec<&str> = line.split('`').skip(1).step_by(2).collect();
+    let declared: Vec<&str> = CollectorName::ALL
+        .iter()
+        .map(|name| name.as_str())
+        .collect();
+    assert_eq!(documented, declared);
+}
