@@ -1,4 +1,5 @@
 //! Every metric the exporter publishes, declared once: name, type, help and label names.
+//! Only the prometheus crate's `process_*` metrics are not declared here.
 //!
 //! Renderers refer to these constants, never to names as strings, so a misspelt metric
 //! is a compile error and the number of label values is checked by the type. `ALL`
