@@ -387,13 +387,11 @@ mod tests {
                 name: (*name).into(),
                 asm_location: format!("apple {i}"),
                 organization: "Org".into(),
-                country_code: "US".into(),
-                site_id: "-1".into(),
                 token_expiry: Some(now() + TimeDelta::days(*days) + TimeDelta::hours(2)),
                 licenses_purchased: Some(10.0),
                 licenses_used: Some(1.0),
-                last_sync: None,
                 client_context_mismatch: Some(false),
+                ..Default::default()
             })
             .collect::<Vec<_>>();
         let snapshot = Snapshot {

@@ -170,7 +170,7 @@ impl CollectorStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VppLocation {
     pub id: String,
     pub name: String,
@@ -186,7 +186,7 @@ pub struct VppLocation {
     pub client_context_mismatch: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct VppContentItem {
     pub location_id: String,
     pub location: String,
@@ -197,7 +197,7 @@ pub struct VppContentItem {
     pub licenses_used: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AdeInstance {
     pub id: String,
     pub name: String,
@@ -207,25 +207,25 @@ pub struct AdeInstance {
     pub last_sync_success: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BuiltinCa {
     pub not_after: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct JamfVersion {
     /// The semantic part, e.g. `11.23.2`; `None` when Jamf sent none.
     pub version: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct HealthCheck {
     /// 0 when healthy, else Jamf's `healthCode`.
     pub code: i64,
 }
 
 /// An Apple Configurator supervision identity.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SupervisionIdentity {
     pub id: String,
     /// Jamf's `displayName`.
@@ -235,7 +235,7 @@ pub struct SupervisionIdentity {
 }
 
 /// The Jamf Cloud Services connection.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CloudServices {
     /// False when Jamf answered 404: no connection is set up.
     pub configured: bool,
@@ -244,7 +244,7 @@ pub struct CloudServices {
 }
 
 /// The SAML signing certificate.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SsoCertificate {
     /// False when Jamf answered 404 or sent no keystore details: SSO is not set up.
     pub configured: bool,
@@ -252,7 +252,7 @@ pub struct SsoCertificate {
 }
 
 /// The LDAP keystore of one Google cloud identity provider.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CloudLdapKeystore {
     pub id: String,
     /// The provider's `displayName`.
@@ -261,7 +261,7 @@ pub struct CloudLdapKeystore {
 }
 
 /// The TLS certificate the Jamf URL presented during the refresh.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServerCertificate {
     /// `None` for a plain-http URL.
     pub not_after: Option<DateTime<Utc>>,

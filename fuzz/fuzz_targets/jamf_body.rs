@@ -82,15 +82,7 @@ fn vpp_content_items(body: &[u8]) {
     let location = VppLocation {
         id: "1".to_owned(),
         name: "Fuzz".to_owned(),
-        asm_location: String::new(),
-        organization: String::new(),
-        country_code: String::new(),
-        site_id: String::new(),
-        token_expiry: None,
-        licenses_purchased: None,
-        licenses_used: None,
-        last_sync: None,
-        client_context_mismatch: None,
+        ..VppLocation::default()
     };
     let items = vpp_content::from_wire(&location, page.results);
     let mut keys = HashSet::new();
@@ -140,11 +132,7 @@ fn ade_latest_sync(body: &[u8]) {
     };
     let mut instance = AdeInstance {
         id: "1".to_owned(),
-        name: String::new(),
-        server_name: String::new(),
-        token_expiry: None,
-        last_sync: None,
-        last_sync_success: None,
+        ..AdeInstance::default()
     };
     ade::apply_latest_sync(&mut instance, sync);
     check_optional_date("timestamp", instance.last_sync);

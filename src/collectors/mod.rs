@@ -1,8 +1,11 @@
 //! One plain async function per Jamf area, each turning wire types into snapshot parts.
 //!
-//! A collector takes an authenticated-capable `JamfClient` and the refresh deadline, and
-//! returns its part of the snapshot or the first error. Collectors never see each other's
-//! failures; the poller decides what to keep.
+//! A collector's `collect` takes the `Refresh`, the client's handle for one refresh (its
+//! deadline, `jamf_up`, a failed token request, the server's certificate), and returns
+//! its part of the snapshot or the first error. Those whose records carry ids also take
+//! a `Skipped` to count the records they drop, and `vpp_content` takes the locations
+//! `vpp` fetched in the same refresh. Collectors never see each other's failures; the
+//! poller decides what to keep.
 
 pub mod ade;
 pub mod builtin_ca;

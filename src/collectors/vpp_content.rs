@@ -111,15 +111,7 @@ mod tests {
         VppLocation {
             id: "1".to_owned(),
             name: "A".to_owned(),
-            asm_location: String::new(),
-            organization: String::new(),
-            country_code: String::new(),
-            site_id: String::new(),
-            token_expiry: None,
-            licenses_purchased: None,
-            licenses_used: None,
-            last_sync: None,
-            client_context_mismatch: None,
+            ..Default::default()
         }
     }
 

@@ -1,7 +1,9 @@
 //! Every metric the exporter publishes, declared once: name, type, help and label names.
+//! Only the prometheus crate's `process_*` metrics are not declared here.
 //!
 //! Renderers refer to these constants, never to names as strings, so a misspelt metric
-//! is a compile error and the number of label values is checked by the type.
+//! is a compile error and the number of label values is checked by the type. `ALL`
+//! lists them for the test that holds docs/metrics.md to them.
 
 /// A metric family: what `# HELP` and `# TYPE` say, and its label names.
 #[derive(Debug)]
@@ -12,6 +14,24 @@ pub struct Family<const N: usize> {
     pub labels: [&'static str; N],
     /// Its value comes from Jamf and is cached between refreshes; the help says so.
     pub cached: bool,
+}
+
+/// A family with its label count erased, so families of any count fit in one list.
+#[derive(Debug, Clone, Copy)]
+pub struct Declared {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub labels: &'static [&'static str],
+}
+
+impl<const N: usize> Family<N> {
+    const fn declared(&'static self) -> Declared {
+        Declared {
+            name: self.name,
+            kind: self.kind,
+            labels: &self.labels,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,3 +299,42 @@ pub const CONFIG_RELOAD_TIMESTAMP: Family<0> = gauge(
     "When --config.file was last loaded successfully, Unix seconds.",
     [],
 );
+
+/// Every family above, in the order of this file.
+pub const ALL: &[Declared] = &[
+    VPP_LOCATION_INFO.declared(),
+    VPP_TOKEN_EXPIRY.declared(),
+    VPP_TOKEN_DAYS.declared(),
+    VPP_LICENSES_PURCHASED.declared(),
+    VPP_LICENSES_USED.declared(),
+    VPP_LAST_SYNC.declared(),
+    VPP_CLIENT_CONTEXT_MISMATCH.declared(),
+    VPP_CONTENT_PURCHASED.declared(),
+    VPP_CONTENT_USED.declared(),
+    ADE_TOKEN_EXPIRY.declared(),
+    ADE_TOKEN_DAYS.declared(),
+    ADE_LAST_SYNC.declared(),
+    ADE_LAST_SYNC_SUCCESS.declared(),
+    NOTIFICATION_ACTIVE.declared(),
+    BUILTIN_CA_EXPIRY.declared(),
+    VERSION_INFO.declared(),
+    HEALTHCHECK_CODE.declared(),
+    SUPERVISION_IDENTITY_EXPIRY.declared(),
+    CLOUD_SERVICES_EXPIRY.declared(),
+    SSO_CERTIFICATE_EXPIRY.declared(),
+    CLOUD_LDAP_EXPIRY.declared(),
+    SERVER_CERTIFICATE_EXPIRY.declared(),
+    UP.declared(),
+    COLLECTOR_SUCCESS.declared(),
+    COLLECTOR_DURATION.declared(),
+    COLLECTOR_LAST_SUCCESS.declared(),
+    REFRESH_INTERVAL.declared(),
+    LAST_REFRESH.declared(),
+    API_REQUESTS.declared(),
+    REFRESH_ERRORS.declared(),
+    SKIPPED_RECORDS.declared(),
+    BUILD_INFO.declared(),
+    TARGETS.declared(),
+    CONFIG_RELOAD_SUCCESS.declared(),
+    CONFIG_RELOAD_TIMESTAMP.declared(),
+];

@@ -1,5 +1,6 @@
 //! What the telemetry path shows: every metric declared once (`families`), the
-//! exporter's own counters, and one rendering path from a snapshot to bytes.
+//! exporter's own counters, and one rendering path from a snapshot to bytes. `fleet` is
+//! the telemetry path with `--config.file`, where each target's data is on its probe.
 //!
 //! Jamf data is never held in labelled gauges that are updated in place: each
 //! exposition is written from the one current `Snapshot`, so series of deleted objects
@@ -10,8 +11,8 @@
 //! counters and, on `/metrics`, the process metrics, both encoded by the prometheus
 //! crate. It is rendered at most once per snapshot and wall-clock second, off the async
 //! workers (`spawn_blocking`), in pieces of about 64 KiB, and compressed at most once,
-//! when a client first asks for gzip. Every scrape in that second shares the same bytes: counters and days until
-//! expiry may thus be up to one second old, about 1e-5 days.
+//! when a client first asks for gzip. Every scrape in that second shares the same bytes:
+//! counters and days until expiry may thus be up to one second old, about 1e-5 days.
 
 pub mod families;
 mod fleet;

@@ -1,5 +1,9 @@
 //! Rendering: the same samples as the prometheus crate's encoder, escaping, the cache,
-//! gzip, and the clock.
+//! gzip, the clock, and docs/metrics.md held to the declared families.
+
+// Records end in `..Default::default()` even where every field is set today, so a new
+// field of a snapshot record needs no change here.
+#![allow(clippy::needless_update)]
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -180,6 +184,7 @@ fn location(id: &str, name: &str) -> VppLocation {
         licenses_used: Some(99.5),
         last_sync: Some(at(1_767_000_000)),
         client_context_mismatch: Some(false),
+        ..Default::default()
     }
 }
 
@@ -219,7 +224,7 @@ fn tricky_snapshot() -> Snapshot {
                     name: "Say \"hi\"".to_owned(),
                     content_type: "IOS_APP".to_owned(),
                     licenses_purchased: Some(5.0),
-                    licenses_used: None,
+                    ..Default::default()
                 },
                 VppContentItem {
                     location_id: "1".to_owned(),
@@ -229,6 +234,7 @@ fn tricky_snapshot() -> Snapshot {
                     content_type: "".to_owned(),
                     licenses_purchased: Some(1e21),
                     licenses_used: Some(0.1),
+                    ..Default::default()
                 },
             ]
             .into(),
@@ -241,6 +247,7 @@ fn tricky_snapshot() -> Snapshot {
                 token_expiry: Some(at(1_770_000_000)),
                 last_sync: Some(at(1_767_225_000)),
                 last_sync_success: Some(true),
+                ..Default::default()
             }]
             .into(),
         ),
@@ -253,22 +260,28 @@ fn tricky_snapshot() -> Snapshot {
         ),
         builtin_ca: Some(BuiltinCa {
             not_after: Some(at(1_900_000_000)),
+            ..Default::default()
         }),
         version: Some(JamfVersion {
             version: Some("11.23.2".to_owned()),
+            ..Default::default()
         }),
-        healthcheck: Some(HealthCheck { code: 0 }),
+        healthcheck: Some(HealthCheck {
+            code: 0,
+            ..Default::default()
+        }),
         supervision_identities: Some(
             vec![
                 SupervisionIdentity {
                     id: "2".to_owned(),
                     name: "Cart \"B\"\nRoom 4".to_owned(),
                     expiry: Some(at(1_780_000_000)),
+                    ..Default::default()
                 },
                 SupervisionIdentity {
                     id: "1".to_owned(),
                     name: "No date".to_owned(),
-                    expiry: None,
+                    ..Default::default()
                 },
             ]
             .into(),
@@ -276,21 +289,21 @@ fn tricky_snapshot() -> Snapshot {
         cloud_services: Some(CloudServices {
             configured: true,
             token_expiry: Some(at(1_790_000_000)),
+            ..Default::default()
         }),
-        sso_certificate: Some(SsoCertificate {
-            configured: false,
-            expiry: None,
-        }),
+        sso_certificate: Some(SsoCertificate::default()),
         cloud_ldap: Some(
             vec![CloudLdapKeystore {
                 id: "1001".to_owned(),
                 name: "Google\\Workspace".to_owned(),
                 expiry: Some(at(1_800_000_000)),
+                ..Default::default()
             }]
             .into(),
         ),
         server_certificate: Some(ServerCertificate {
             not_after: Some(at(1_770_500_000)),
+            ..Default::default()
         }),
         ..Snapshot::default()
     }
@@ -336,6 +349,7 @@ fn random_snapshot(rng: &mut fastrand::Rng) -> Snapshot {
             licenses_used: random_value(rng),
             last_sync: random_time(rng),
             client_context_mismatch: rng.bool().then(|| rng.bool()),
+            ..Default::default()
         })
         .collect();
     let vpp_content: Vec<VppContentItem> = (0..rng.usize(0..5))
@@ -347,6 +361,7 @@ fn random_snapshot(rng: &mut fastrand::Rng) -> Snapshot {
             content_type: random_text(rng),
             licenses_purchased: random_value(rng),
             licenses_used: random_value(rng),
+            ..Default::default()
         })
         .collect();
     let ade: Vec<AdeInstance> = (0..rng.usize(0..3))
@@ -357,6 +372,7 @@ fn random_snapshot(rng: &mut fastrand::Rng) -> Snapshot {
             token_expiry: random_time(rng),
             last_sync: random_time(rng),
             last_sync_success: rng.bool().then(|| rng.bool()),
+            ..Default::default()
         })
         .collect();
     let mut collectors = Vec::new();
@@ -379,12 +395,15 @@ fn random_snapshot(rng: &mut fastrand::Rng) -> Snapshot {
         }),
         builtin_ca: rng.bool().then(|| BuiltinCa {
             not_after: random_time(rng),
+            ..Default::default()
         }),
         version: rng.bool().then(|| JamfVersion {
             version: rng.bool().then(|| random_text(rng)),
+            ..Default::default()
         }),
         healthcheck: rng.bool().then(|| HealthCheck {
             code: rng.i64(-5..5),
+            ..Default::default()
         }),
         supervision_identities: rng.bool().then(|| {
             (0..rng.usize(0..3))
@@ -392,6 +411,7 @@ fn random_snapshot(rng: &mut fastrand::Rng) -> Snapshot {
                     id: index.to_string(),
                     name: random_text(rng),
                     expiry: random_time(rng),
+                    ..Default::default()
                 })
                 .collect::<Vec<_>>()
                 .into()
@@ -399,10 +419,12 @@ fn random_snapshot(rng: &mut fastrand::Rng) -> Snapshot {
         cloud_services: rng.bool().then(|| CloudServices {
             configured: rng.bool(),
             token_expiry: random_time(rng),
+            ..Default::default()
         }),
         sso_certificate: rng.bool().then(|| SsoCertificate {
             configured: rng.bool(),
             expiry: random_time(rng),
+            ..Default::default()
         }),
         cloud_ldap: rng.bool().then(|| {
             (0..rng.usize(0..3))
@@ -410,12 +432,14 @@ fn random_snapshot(rng: &mut fastrand::Rng) -> Snapshot {
                     id: index.to_string(),
                     name: random_text(rng),
                     expiry: random_time(rng),
+                    ..Default::default()
                 })
                 .collect::<Vec<_>>()
                 .into()
         }),
         server_certificate: rng.bool().then(|| ServerCertificate {
             not_after: random_time(rng),
+            ..Default::default()
         }),
         ..Snapshot::default()
     }
@@ -624,4 +648,135 @@ async fn a_large_exposition_is_sent_in_whole_lines_of_about_64_kib() {
         .read_to_string(&mut decoded)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(decoded, text);
+}
+
+/// The rows of docs/metrics.md's tables headed `| metric |`: name, first word of the
+/// type column, and the label names (backticked; "same" repeats the row above; values
+/// in parentheses, such as a reason's values, are not label names).
+fn documented_families(docs: &str) -> Vec<(String, String, Vec<String>)> {
+    let mut rows: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut in_table = false;
+    for line in docs.lines() {
+        if !line.starts_with('|') {
+            in_table = false;
+            continue;
+        }
+        if line.starts_with("| metric |") {
+            in_table = true;
+            continue;
+        }
+        if !in_table || line.starts_with("|---") {
+            continue;
+        }
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let name = cells[1].trim_matches('`').to_owned();
+        let kind = cells[2]
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let labels = if cells[3] == "same" {
+            rows.last()
+                .map(|row| row.2.clone())
+                .unwrap_or_else(|| panic!("{name}: \"same\" in a table's first row"))
+        } else {
+            let mut outside = String::new();
+            let mut depth = 0usize;
+            for c in cells[3].chars() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth = depth.saturating_sub(1),
+                    _ if depth == 0 => outside.push(c),
+                    _ => {}
+                }
+            }
+            outside
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect()
+        };
+        rows.push((name, kind, labels));
+    }
+    rows
+}
+
+#[test]
+fn docs_document_every_declared_family_with_its_type_and_labels() {
+    let docs = include_str!("../../docs/metrics.md");
+    let documented = documented_families(docs);
+    let mut problems = Vec::new();
+    for family in families::ALL {
+        let rows: Vec<_> = documented
+            .iter()
+            .filter(|row| row.0 == family.name)
+            .collect();
+        match rows.as_slice() {
+            [] => problems.push(format!("{} is not documented", family.name)),
+            [(_, kind, labels)] => {
+                if kind != family.kind.as_str() {
+                    problems.push(format!(
+                        "{}: documented as {kind}, declared as {}",
+                        family.name,
+                        family.kind.as_str()
+                    ));
+                }
+                if labels != family.labels {
+                    problems.push(format!(
+                        "{}: documented labels {labels:?}, declared {:?}",
+                        family.name, family.labels
+                    ));
+                }
+            }
+            _ => problems.push(format!(
+                "{} is documented {} times",
+                family.name,
+                rows.len()
+            )),
+        }
+    }
+    for (name, _, _) in &documented {
+        if !families::ALL.iter().any(|family| family.name == name) {
+            problems.push(format!("{name} is documented but not declared"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "docs/metrics.md:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn all_lists_every_family_declared_once() {
+    let source = include_str!("families.rs");
+    let declared = source
+        .lines()
+        .filter(|line| line.starts_with("pub const ") && line.contains(": Family<"))
+        .count();
+    let mut names: Vec<&str> = families::ALL.iter().map(|family| family.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), families::ALL.len(), "a family is listed twice");
+    assert_eq!(
+        declared,
+        families::ALL.len(),
+        "families::ALL misses a family"
+    );
+}
+
+#[test]
+fn docs_name_every_collector() {
+    let docs = include_str!("../../docs/metrics.md");
+    let line = docs
+        .lines()
+        .find(|line| line.starts_with("Collector names: "))
+        .unwrap_or_else(|| panic!("docs/metrics.md has no line of collector names"));
+    let documented: Vec<&str> = line.split('`').skip(1).step_by(2).collect();
+    let declared: Vec<&str> = CollectorName::ALL
+        .iter()
+        .map(|name| name.as_str())
+        .collect();
+    assert_eq!(documented, declared);
 }

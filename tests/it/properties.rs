@@ -531,11 +531,8 @@ proptest! {
             organization: values[3].clone(),
             country_code: values[4].clone(),
             site_id: values[5].clone(),
-            token_expiry: None,
             licenses_purchased: Some(3.0),
-            licenses_used: None,
-            last_sync: None,
-            client_context_mismatch: None,
+            ..Default::default()
         };
         let snapshot = Snapshot {
             vpp: Some(vec![location].into()),
