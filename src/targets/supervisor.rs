@@ -28,6 +28,10 @@ use crate::poller::Poller;
 /// one reload's worth must fit, so that a burst waits for one reload, not for many.
 const RELOAD_QUEUE: usize = 256;
 
+/// How long a reload waits after its first request for others to join it: a burst of
+/// requests that arrive over a few milliseconds then costs one reload, not one each.
+const RELOAD_GATHER: Duration = Duration::from_millis(100);
+
 /// Starts every target of the plan and returns the fleet with the task that runs them.
 /// `process` is added to a single server's own telemetry; a fleet shows it on its own.
 pub fn start(
@@ -178,12 +182,18 @@ impl Supervisor {
         // Requests (and a SIGHUP) that arrived after the running reload began.
         let mut waiting: Vec<Reply> = Vec::new();
         let mut hangup_waiting = false;
+        // When the next reload starts, once requests wait and none runs.
+        let mut gathered: Option<Instant> = None;
         loop {
-            if running.is_none() && (hangup_waiting || !waiting.is_empty()) {
-                hangup_waiting = false;
-                running = Some(self.begin_reload(std::mem::take(&mut waiting)));
+            if running.is_none() && gathered.is_none() && (hangup_waiting || !waiting.is_empty()) {
+                gathered = Instant::now().checked_add(RELOAD_GATHER);
             }
             tokio::select! {
+                _ = sleep_until(gathered), if gathered.is_some() => {
+                    gathered = None;
+                    hangup_waiting = false;
+                    running = Some(self.begin_reload(std::mem::take(&mut waiting)));
+                }
                 _ = shutdown.wait_for(|stop| *stop) => break,
                 request = requests.recv() => match request {
                     Some(reply) => waiting.push(reply),
@@ -331,6 +341,14 @@ impl Supervisor {
         );
         self.names.insert(task.id(), target.spec.name.clone());
         target
+    }
+}
+
+/// Completes at `at` (never, without one).
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -704,6 +704,130 @@ async fn a_dead_target_task_ends_the_process_with_status_1() {
     servers.stop().await;
 }
 
+/// Fifty POSTs at once are answered by one or two reloads (three at most), each answer
+/// tells what the reload that covered it did, and each reload is logged once.
+#[tokio::test]
+async fn concurrent_reloads_are_coalesced_and_answered_truthfully() {
+    let servers = Servers::start(&["a", "b"]).await;
+    servers.write(&["a"]);
+    let path = servers.path().display().to_string();
+    let exporter =
+        crate::process::Exporter::spawn(&["--config.file", &path, "--web.max-requests", "0"], &[])
+            .await;
+    exporter.wait_until_ready().await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("http://{}/-/reload", exporter.address);
+    let burst = || {
+        futures_util::future::join_all((0..50).map(|_| {
+            let request = client.post(&url).send();
+            async move {
+                let response = request.await.expect("the exporter answers");
+                let status = response.status().as_u16();
+                (status, response.text().await.unwrap_or_default())
+            }
+        }))
+    };
+
+    servers.write(&["a", "b"]);
+    let answers = burst().await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+    let log = exporter.stderr();
+    let reloads = log.matches("msg=\"--config.file reloaded\"").count();
+    assert!((1..=3).contains(&reloads), "{reloads} reloads:\n{log}");
+    exporter
+        .wait_for("both targets", |m| {
+            m.value("jamf_exporter_targets", &[]) == Some(2.0)
+        })
+        .await;
+
+    std::fs::write(servers.path(), "targets: [").unwrap();
+    let answers = burst().await;
+    assert!(
+        answers
+            .iter()
+            .all(|(status, body)| *status == 500 && body.starts_with("failed to reload config: ")),
+        "{answers:?}"
+    );
+    let log = exporter.stderr();
+    let refused = log
+        .matches("msg=\"--config.file not reloaded; the running targets are kept\"")
+        .count();
+    assert!(
+        (1..=3).contains(&refused),
+        "{refused} refused reloads:\n{log}"
+    );
+    let metrics = exporter.metrics().await;
+    assert_eq!(metrics.value("jamf_exporter_targets", &[]), Some(2.0));
+    assert_eq!(
+        metrics.value("jamf_exporter_config_last_reload_successful", &[]),
+        Some(0.0)
+    );
+    servers.stop().await;
+}
+
+/// A newcomer with several targets and one bad secret must see which target refuses it.
+#[tokio::test]
+async fn every_log_line_about_a_target_names_it() {
+    let servers = Servers::start(&["lakeview", "hillside"]).await;
+    servers.write(&["lakeview", "hillside"]);
+    let wrong = servers.dir.path().join("wrong");
+    std::fs::write(&wrong, "not-the-secret\n").unwrap();
+    let text = std::fs::read_to_string(servers.path()).unwrap();
+    let good = servers.dir.path().join("secret").display().to_string();
+    // The second target (hillside) gets the wrong secret.
+    let at = text.rfind(&good).unwrap();
+    let text = format!(
+        "{}{}{}",
+        &text[..at],
+        wrong.display(),
+        &text[at + good.len()..]
+    );
+    std::fs::write(servers.path(), text).unwrap();
+    let path = servers.path().display().to_string();
+    for format in ["logfmt", "json"] {
+        let exporter = crate::process::Exporter::spawn(
+            &[
+                "--config.file",
+                &path,
+                "--log.format",
+                format,
+                "--log.level",
+                "debug",
+            ],
+            &[],
+        )
+        .await;
+        exporter.wait_until_ready().await;
+        let log = exporter.stderr();
+        let refused: Vec<&str> = log
+            .lines()
+            .filter(|line| {
+                line.contains("refused the credentials")
+                    || line.contains("collector refresh failed")
+            })
+            .collect();
+        assert!(!refused.is_empty(), "{log}");
+        for line in &refused {
+            let named = match format {
+                "json" => line.contains("\"target\":\"hillside\""),
+                _ => line.contains("target=hillside"),
+            };
+            assert!(named, "names the target: {line}");
+        }
+        for line in log.lines().filter(|line| line.contains("refresh finished")) {
+            let named = line.contains("target=lakeview")
+                || line.contains("target=hillside")
+                || line.contains("\"target\":\"lakeview\"")
+                || line.contains("\"target\":\"hillside\"");
+            assert!(named, "names the target: {line}");
+        }
+    }
+    servers.stop().await;
+}
+
 /// `examples/jamf_exporter.yml` is what users copy: it must load, once its secret files
 /// exist, with the values its comments promise.
 #[test]

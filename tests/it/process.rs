@@ -48,12 +48,20 @@ impl Exporter {
                 .lock()
                 .unwrap()
                 .lines()
-                .filter(|line| line.contains("msg=listening"))
-                .find_map(|line| {
-                    line.split(' ')
-                        .find_map(|field| field.strip_prefix("address="))
-                        .and_then(|text| text.parse::<SocketAddr>().ok())
-                });
+                .filter(|line| {
+                    line.contains("msg=listening") || line.contains("\"msg\":\"listening\"")
+                })
+                .find_map(
+                    |line| match serde_json::from_str::<serde_json::Value>(line) {
+                        Ok(json) => json["address"]
+                            .as_str()
+                            .and_then(|text| text.parse::<SocketAddr>().ok()),
+                        Err(_) => line
+                            .split(' ')
+                            .find_map(|field| field.strip_prefix("address="))
+                            .and_then(|text| text.parse::<SocketAddr>().ok()),
+                    },
+                );
             if let Some(address) = found {
                 break address;
             }
