@@ -68,38 +68,68 @@ async fn location_exists(refresh: &Refresh<'_>, id: &str) -> Result<bool, JamfEr
 /// One item per (app, type) in a location. The same app listed twice (say under two
 /// pricing models) is summed, since duplicate series would make Prometheus drop the scrape.
 pub fn from_wire(location: &VppLocation, raw: Vec<model::VppContent>) -> Vec<VppContentItem> {
-    let mut merged: BTreeMap<(String, String, String), VppContentItem> = BTreeMap::new();
+    let mut merged: BTreeMap<(String, String, String), (VppContentItem, Tally, Tally)> =
+        BTreeMap::new();
     for item in raw {
         let adam_id = text(item.adam_id);
         let name = text(item.name);
         let content_type = text(item.content_type);
-        let purchased = count(item.license_count_total);
-        let used = count(item.license_count_in_use);
-        merged
+        let (_, purchased, used) = merged
             .entry((adam_id.clone(), name.clone(), content_type.clone()))
-            .and_modify(|existing| {
-                existing.licenses_purchased = add(existing.licenses_purchased, purchased);
-                existing.licenses_used = add(existing.licenses_used, used);
-            })
-            .or_insert(VppContentItem {
-                location_id: location.id.clone(),
-                location: location.name.clone(),
-                adam_id,
-                name,
-                content_type,
-                licenses_purchased: purchased,
-                licenses_used: used,
+            .or_insert_with(|| {
+                let item = VppContentItem {
+                    location_id: location.id.clone(),
+                    location: location.name.clone(),
+                    adam_id,
+                    name,
+                    content_type,
+                    licenses_purchased: None,
+                    licenses_used: None,
+                };
+                (item, Tally::Missing, Tally::Missing)
             });
+        *purchased = purchased.add(item.license_count_total);
+        *used = used.add(item.license_count_in_use);
     }
-    merged.into_values().collect()
+    merged
+        .into_values()
+        .map(|(item, purchased, used)| VppContentItem {
+            licenses_purchased: purchased.total(),
+            licenses_used: used.total(),
+            ..item
+        })
+        .collect()
 }
 
-fn add(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        // Two exact counts can sum past the exact range; such a total is unknown too.
-        (Some(a), Some(b)) => count(Some(a + b)),
-        (a, None) => a,
-        (None, b) => b,
+/// One count summed over an app's records. Once a part or the running sum is absurd,
+/// the total stays unknown: a later small count must not bring back a value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tally {
+    /// No record had this count yet; a missing count adds nothing.
+    Missing,
+    Exact(f64),
+    Absurd,
+}
+
+impl Tally {
+    fn add(self, raw: Option<f64>) -> Tally {
+        let Some(raw) = raw else {
+            return self;
+        };
+        // The sum goes through the same check as each part.
+        let sum = match self {
+            Tally::Missing => count(Some(raw)),
+            Tally::Exact(sum) => count(Some(raw)).and_then(|part| count(Some(sum + part))),
+            Tally::Absurd => None,
+        };
+        sum.map_or(Tally::Absurd, Tally::Exact)
+    }
+
+    fn total(self) -> Option<f64> {
+        match self {
+            Tally::Exact(sum) => Some(sum),
+            Tally::Missing | Tally::Absurd => None,
+        }
     }
 }
 
@@ -142,5 +172,34 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].licenses_purchased, None);
         assert_eq!(items[0].licenses_used, Some(7.0));
+    }
+
+    #[test]
+    fn a_sum_gone_absurd_stays_unknown_when_more_duplicates_follow() {
+        let items = from_wire(
+            &location(),
+            wire(
+                r#"[{"adamId":"1","licenseCountTotal":9007199254740990,"licenseCountInUse":1},
+                    {"adamId":"1","licenseCountTotal":9007199254740990,"licenseCountInUse":1e300},
+                    {"adamId":"1","licenseCountTotal":5,"licenseCountInUse":2}]"#,
+            ),
+        );
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].licenses_purchased, None);
+        assert_eq!(items[0].licenses_used, None);
+    }
+
+    #[test]
+    fn a_missing_count_among_duplicates_adds_nothing() {
+        let items = from_wire(
+            &location(),
+            wire(
+                r#"[{"adamId":"1","licenseCountTotal":null},
+                    {"adamId":"1","licenseCountTotal":5,"licenseCountInUse":2},
+                    {"adamId":"1","licenseCountTotal":3}]"#,
+            ),
+        );
+        assert_eq!(items[0].licenses_purchased, Some(8.0));
+        assert_eq!(items[0].licenses_used, Some(2.0));
     }
 }

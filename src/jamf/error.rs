@@ -73,6 +73,10 @@ pub enum JamfError {
     Timeout { endpoint: String, detail: String },
     #[error("{endpoint}: cannot connect ({detail})")]
     Connect { endpoint: String, detail: String },
+    /// The name in the Jamf URL does not resolve: a typo, or a server that was renamed.
+    /// Counted as `connect`; the resolver's own words go to the debug log only.
+    #[error("{endpoint}: host name not found: {host}")]
+    HostNotFound { endpoint: String, host: String },
     #[error("{endpoint}: TLS failed ({detail})")]
     Tls { endpoint: String, detail: String },
     #[error("{endpoint}: cannot decode the response ({detail})")]
@@ -88,7 +92,7 @@ impl JamfError {
             JamfError::RateLimited { .. } => Reason::RateLimited,
             JamfError::Server { .. } => Reason::ServerError,
             JamfError::Timeout { .. } => Reason::Timeout,
-            JamfError::Connect { .. } => Reason::Connect,
+            JamfError::Connect { .. } | JamfError::HostNotFound { .. } => Reason::Connect,
             JamfError::Tls { .. } => Reason::Tls,
             JamfError::Decode { .. } => Reason::Decode,
         }
@@ -120,6 +124,24 @@ impl JamfError {
     pub fn from_transport(endpoint: &str, error: &reqwest::Error) -> JamfError {
         let endpoint = endpoint.to_owned();
         let detail = transport_detail(error);
+        if let Some(host) = error
+            .url()
+            .and_then(|url| url.host_str())
+            .filter(|_| names_no_host(error))
+        {
+            // The resolver's text quotes its whole query (`Query { name: Name(…) … }`),
+            // which helps a debugging operator and no one else.
+            tracing::debug!(
+                endpoint,
+                host,
+                resolver = detail.as_str(),
+                "host name not found"
+            );
+            return JamfError::HostNotFound {
+                endpoint,
+                host: host.trim_end_matches('.').to_owned(),
+            };
+        }
         if error.is_timeout() {
             JamfError::Timeout { endpoint, detail }
         } else if is_tls_failure(error) {
@@ -132,14 +154,35 @@ impl JamfError {
     }
 }
 
-/// True when a rustls error is somewhere in the error's chain. `io::Error::source`
-/// skips the error it wraps (and hyper wraps one `io::Error` in another), so wrapped
-/// errors are followed through `get_ref` as well.
+/// True when a rustls error is somewhere in the error's chain.
 fn is_tls_failure(error: &reqwest::Error) -> bool {
+    any_cause(error, |cause| cause.is::<rustls::Error>())
+}
+
+/// True when the resolver answered that the name has no address: it does not exist
+/// (NXDOMAIN), or has no A or AAAA record. A resolver that cannot be reached is not this.
+fn names_no_host(error: &(dyn std::error::Error + 'static)) -> bool {
+    any_cause(error, |cause| {
+        cause
+            .downcast_ref::<hickory_resolver::ResolveError>()
+            .is_some_and(hickory_resolver::ResolveError::is_no_records_found)
+            || cause
+                .downcast_ref::<hickory_resolver::proto::ProtoError>()
+                .is_some_and(hickory_resolver::proto::ProtoError::is_no_records_found)
+    })
+}
+
+/// True when `test` holds for a cause in the error's chain (the error itself excluded).
+/// `io::Error::source` skips the error it wraps (and hyper wraps one `io::Error` in
+/// another), so wrapped errors are followed through `get_ref` as well.
+fn any_cause(
+    error: &(dyn std::error::Error + 'static),
+    test: impl Fn(&(dyn std::error::Error + 'static)) -> bool,
+) -> bool {
     let mut pending: Vec<&(dyn std::error::Error + 'static)> = Vec::new();
-    pending.extend(std::error::Error::source(error));
+    pending.extend(error.source());
     while let Some(cause) = pending.pop() {
-        if cause.is::<rustls::Error>() {
+        if test(cause) {
             return true;
         }
         if let Some(wrapped) = cause
@@ -236,5 +279,102 @@ mod tests {
     fn truncate_respects_character_boundaries() {
         assert_eq!(truncate("ñandú", 2), "ña…");
         assert_eq!(truncate("abc", 5), "abc");
+    }
+}
+
+#[cfg(test)]
+mod resolver_tests {
+    use std::sync::Arc;
+
+    use hickory_resolver::proto::op::{Query, ResponseCode};
+    use hickory_resolver::proto::rr::{Name, RecordType};
+    use hickory_resolver::proto::ProtoError;
+    use hickory_resolver::ResolveError;
+
+    use super::*;
+
+    /// The error hickory gives for a name that does not exist, as reqwest receives it.
+    fn no_such_name(name: &str) -> ResolveError {
+        let name = Name::from_ascii(name).unwrap_or_else(|e| panic!("{e}"));
+        ResolveError::from(ProtoError::nx_error(
+            Box::new(Query::query(name, RecordType::A)),
+            None,
+            None,
+            None,
+            ResponseCode::NXDomain,
+            false,
+            None,
+        ))
+    }
+
+    /// A resolver that answers every name with NXDOMAIN, so the test sends no DNS query.
+    struct NoSuchName;
+
+    impl reqwest::dns::Resolve for NoSuchName {
+        fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            let error = no_such_name(&format!("{}.", name.as_str()));
+            Box::pin(
+                async move { Err(Box::new(error) as Box<dyn std::error::Error + Send + Sync>) },
+            )
+        }
+    }
+
+    /// A resolver that fails the way an unreachable DNS server does.
+    struct Unreachable;
+
+    impl reqwest::dns::Resolve for Unreachable {
+        fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            let error = ResolveError::from(ProtoError::from("request timed out"));
+            Box::pin(
+                async move { Err(Box::new(error) as Box<dyn std::error::Error + Send + Sync>) },
+            )
+        }
+    }
+
+    async fn transport_error(resolver: impl reqwest::dns::Resolve + 'static) -> reqwest::Error {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .dns_resolver(Arc::new(resolver))
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        match client
+            .get("http://no-such-school.invalid/api/oauth/token")
+            .send()
+            .await
+        {
+            Err(error) => error,
+            Ok(response) => panic!("answered {}", response.status()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_name_that_does_not_resolve_says_host_name_not_found() {
+        let error =
+            JamfError::from_transport("/api/oauth/token", &transport_error(NoSuchName).await);
+        assert_eq!(error.reason(), Reason::Connect);
+        assert_eq!(
+            error.to_string(),
+            "/api/oauth/token: host name not found: no-such-school.invalid"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_resolver_is_not_a_missing_host() {
+        let error =
+            JamfError::from_transport("/api/oauth/token", &transport_error(Unreachable).await);
+        assert!(matches!(error, JamfError::Connect { .. }), "{error:?}");
+    }
+
+    #[test]
+    fn a_missing_host_is_found_deep_in_the_error_chain() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("dns error")]
+        struct Connector(#[source] ResolveError);
+        let wrapped = std::io::Error::other(Connector(no_such_name("no-such-school.invalid.")));
+        #[derive(Debug, thiserror::Error)]
+        #[error("client error")]
+        struct Outer(#[source] std::io::Error);
+        assert!(names_no_host(&Outer(wrapped)));
+        assert!(!names_no_host(&Outer(std::io::Error::other("refused"))));
     }
 }

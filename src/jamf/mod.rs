@@ -1,12 +1,17 @@
 //! Everything that talks to Jamf Pro: the HTTP client, the wire types, date parsing and
 //! error classification. No other module does Jamf I/O, and serde types stay here.
 
+mod body;
 pub mod client;
 pub mod dates;
 pub mod error;
+pub mod http;
 pub mod model;
+pub mod paging;
+mod retry;
+pub mod token;
 
-pub use client::{
-    Auth, ClientBuildError, ClientSettings, JamfClient, ProxySettings, Refresh, Route, SharedHttp,
-};
+pub use client::{ClientSettings, JamfClient, Refresh, Route};
 pub use error::{JamfError, Reason};
+pub use http::{ClientBuildError, ProxySettings, SharedHttp};
+pub use token::Auth;

@@ -107,6 +107,90 @@ async fn connection_refused_from_the_start() {
     setup.stop().await;
 }
 
+/// Every `jamf_collector_duration_seconds` sample, by collector.
+fn collector_durations(metrics: &Metrics) -> Vec<(String, f64)> {
+    metrics
+        .0
+        .lines()
+        .filter_map(|line| line.strip_prefix("jamf_collector_duration_seconds{collector=\""))
+        .filter_map(|rest| {
+            let (collector, value) = rest.split_once("\"} ")?;
+            Some((collector.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn against_a_refused_port_a_refresh_takes_as_long_as_its_token_attempts() {
+    let url = closed_port_url();
+    // Long enough that no backoff is cut short by the deadline.
+    let setup = harness::start_custom(
+        SimulatorConfig::demo(),
+        Login::Client,
+        &["--refresh.timeout", "30s"],
+        harness::point_at(&url),
+    )
+    .await;
+    let started = Instant::now();
+    setup.refresh().await;
+    let refresh = started.elapsed().as_secs_f64();
+    let metrics = setup.metrics().await;
+    assert_all_failed(&metrics, "connect", 2.0);
+    assert_eq!(
+        metrics.value(
+            "jamf_exporter_api_requests_total",
+            &[("endpoint", "/api/oauth/token"), ("code", "error")]
+        ),
+        Some(8.0),
+        "each refresh made its four token attempts, so they waited three backoffs"
+    );
+    let durations = collector_durations(&metrics);
+    assert!(durations.len() >= ALL.len(), "{durations:?}");
+    let duration_of = |name: &str| {
+        durations
+            .iter()
+            .find(|(collector, _)| collector == name)
+            .map(|(_, d)| *d)
+            .unwrap_or_else(|| panic!("no duration for {name}: {durations:?}"))
+    };
+    // The collectors that need a token all waited for the same token attempts.
+    let token_attempts = duration_of("vpp");
+    // Three backoffs of at most 0.75 s, 1.5 s and 3 s (with jitter), plus slack for a
+    // loaded machine: well below the 3.5 s more that each collector used to sleep.
+    assert!(
+        token_attempts < 5.25 + 1.0,
+        "the token attempts took {token_attempts} s: {durations:?}"
+    );
+    // Served without a token, so not waiting for one: `builtin_ca` retries on its own
+    // schedule, and `healthcheck` asks once.
+    let tokenless = [
+        "builtin_ca",
+        "healthcheck",
+        "server_certificate",
+        "vpp_content",
+    ];
+    for (collector, duration) in &durations {
+        if !tokenless.contains(&collector.as_str()) {
+            assert!(
+                (duration - token_attempts).abs() < 0.3,
+                "{collector} took {duration} s, not the token attempts' {token_attempts} s"
+            );
+        }
+    }
+    assert!(
+        duration_of("vpp_content") < 0.3,
+        "vpp_content, run after the token failed, returns at once: {durations:?}"
+    );
+    let longest = durations.iter().map(|(_, d)| *d).fold(0.0, f64::max);
+    assert!(
+        refresh - longest < 0.5 && longest < 5.25 + 1.0,
+        "the refresh ({refresh} s) took about as long as its longest series of attempts \
+         ({longest} s): {durations:?}"
+    );
+    eprintln!("refresh {refresh:.2} s, token attempts {token_attempts:.2} s: {durations:?}");
+    setup.stop().await;
+}
+
 #[tokio::test]
 async fn connection_refused_after_good_data() {
     let jamf = Simulator::start(SimulatorConfig::demo()).await.unwrap();

@@ -263,3 +263,69 @@ async fn jamf_down_for_several_refreshes_then_back() {
     );
     setup.stop().await;
 }
+
+const IDENTITIES: &str = "/api/v1/supervision-identities";
+
+/// A list whose `totalCount` is never reached: every page answers `results`, whatever
+/// page was asked for.
+fn endless_pages(results: &str) -> Fault {
+    Fault::Body(format!(
+        r#"{{"totalCount":1000000000000,"results":[{results}]}}"#
+    ))
+}
+
+/// Runs one refresh while `supervision_identities` pages forever with `results` on each
+/// page, and asserts the list failed once as `decode` naming `cap`, far within the
+/// refresh's 2 minute deadline.
+async fn refresh_against_endless_pages(results: &str, cap: &str) -> harness::Setup {
+    let setup = harness::start(SimulatorConfig::demo(), &["--refresh.timeout", "2m"]).await;
+    setup
+        .simulator
+        .inject(rule(IDENTITIES, endless_pages(results)));
+    let started = std::time::Instant::now();
+    assert!(
+        setup.exporter.refresh_now(Duration::from_secs(120)).await,
+        "the refresh ends"
+    );
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "a list that pages forever ends at its cap, not at the deadline: {elapsed:?}"
+    );
+    let metrics = setup.metrics().await;
+    assert_eq!(
+        metrics.value(
+            "jamf_collector_success",
+            &[("collector", "supervision_identities")]
+        ),
+        Some(0.0)
+    );
+    assert_eq!(errors(&metrics, "supervision_identities", "decode"), 1.0);
+    let (_, page) = setup.get("/").await;
+    assert!(page.contains(cap), "the landing page names the cap");
+    setup
+}
+
+#[tokio::test]
+async fn a_list_that_pages_forever_ends_as_decode_at_5000_pages() {
+    // One record per page: the cost is in the round trips, and 5000 of them are quick.
+    let setup = refresh_against_endless_pages(r#"{"id":1}"#, "the cap of 5000 pages").await;
+    assert_eq!(
+        setup.simulator.request_count(IDENTITIES),
+        1 + 5000,
+        "the first refresh's one page, then 5000 pages"
+    );
+    setup.stop().await;
+}
+
+#[tokio::test]
+async fn a_list_that_pages_forever_ends_as_decode_past_256_mib() {
+    // 32 MiB pages: the 9th takes the list past 256 MiB, long before 5000 pages.
+    let padding = "x".repeat(32 * 1024 * 1024);
+    let setup = refresh_against_endless_pages(
+        &format!(r#"{{"id":1,"padding":"{padding}"}}"#),
+        "the cap of 256 MiB",
+    )
+    .await;
+    setup.stop().await;
+}
