@@ -9,12 +9,12 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::future::join_all;
 use futures_util::FutureExt;
 use tokio::time::Instant;
 
-use crate::collectors::{self, Collected, Skipped};
+use crate::collectors::{self, Part, Skipped};
 use crate::injected::InjectedPanics;
 use crate::jamf::{JamfClient, JamfError, Reason, Refresh};
 use crate::metrics::{Counters, SkipReason};
@@ -69,7 +69,7 @@ impl Failure {
 
 struct Outcome {
     name: CollectorName,
-    result: Result<(Collected, Skipped), Failure>,
+    result: Result<Part, Failure>,
     duration: Duration,
 }
 
@@ -103,18 +103,25 @@ impl Poller {
             .into_iter()
             .filter(|name| in_first_phase(*name) && wanted(*name))
             .map(|name| self.run_collector(name, &refresh, None));
-        let mut outcomes: Vec<Outcome> = join_all(first_phase).await;
+        let outcomes: Vec<Outcome> = join_all(first_phase).await;
+        // One time for the whole refresh, so every collector's last success matches it.
+        let now = Utc::now();
+        let mut next = self.apply(&previous, outcomes, now);
 
         if wanted(CollectorName::VppContent) {
             // Reuse this refresh's location list rather than asking Jamf twice.
-            let locations = outcomes.iter().find_map(|outcome| match &outcome.result {
-                Ok((Collected::Vpp(locations), _)) => Some(locations.as_slice()),
-                _ => None,
-            });
+            let fresh = next
+                .status(CollectorName::Vpp)
+                .is_some_and(|status| status.success && status.last_success == Some(now));
+            let locations = next.vpp.clone().filter(|_| fresh);
             let content = self
-                .run_collector(CollectorName::VppContent, &refresh, locations)
+                .run_collector(
+                    CollectorName::VppContent,
+                    &refresh,
+                    locations.as_deref().map(Vec::as_slice),
+                )
                 .await;
-            outcomes.push(content);
+            next = self.apply(&next, vec![content], now);
         }
 
         if wanted(CollectorName::ServerCertificate) {
@@ -122,10 +129,12 @@ impl Poller {
             let certificate = self
                 .run_collector(CollectorName::ServerCertificate, &refresh, None)
                 .await;
-            outcomes.push(certificate);
+            next = self.apply(&next, vec![certificate], now);
         }
+        next.refreshes = previous.refreshes + 1;
+        next.last_refresh = Some(now);
+        next.up = refresh.up();
 
-        let next = self.apply(&previous, outcomes, refresh.up());
         let failed = next
             .collectors
             .iter()
@@ -153,7 +162,7 @@ impl Poller {
             if self.injected.collector == Some(name) {
                 panic!("panic injected into collector {name}");
             }
-            collect(name, refresh, locations).await
+            collectors::run(name, refresh, locations).await
         })
         .catch_unwind();
         let result = match tokio::time::timeout_at(refresh.deadline(), work).await {
@@ -170,12 +179,8 @@ impl Poller {
 
     /// Builds the next snapshot: fresh data where a collector succeeded, the previous
     /// data (now stale) where it failed.
-    fn apply(&self, previous: &Snapshot, outcomes: Vec<Outcome>, up: bool) -> Snapshot {
-        let now = Utc::now();
+    fn apply(&self, previous: &Snapshot, outcomes: Vec<Outcome>, now: DateTime<Utc>) -> Snapshot {
         let mut next = previous.clone();
-        next.refreshes += 1;
-        next.last_refresh = Some(now);
-        next.up = up;
         for Outcome {
             name,
             result,
@@ -192,15 +197,15 @@ impl Poller {
             status.duration = duration;
             status.last_attempt = Some(now);
             match result {
-                Ok((collected, skipped)) => {
+                Ok(part) => {
                     if !status.success && status.last_error.is_some() {
                         tracing::info!(collector = name.as_str(), "collector recovered");
                     }
                     status.success = true;
                     status.last_success = Some(now);
                     status.last_error = None;
-                    self.count_skipped(name, skipped);
-                    store_data(&mut next, collected);
+                    self.count_skipped(name, part.skipped);
+                    part.store_into(&mut next);
                 }
                 Err(Failure::Jamf(error @ JamfError::NotFound { .. })) => {
                     // An older Jamf without this endpoint: report it once, then leave it.
@@ -213,7 +218,7 @@ impl Poller {
                     status.success = true;
                     status.unsupported = true;
                     status.last_error = Some((Reason::NotFound, error.to_string()));
-                    clear_data(&mut next, name);
+                    next.clear(name);
                 }
                 Err(failure) => {
                     let reason = failure.reason();
@@ -266,85 +271,4 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|text| (*text).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "no message".to_owned())
-}
-
-async fn collect(
-    name: CollectorName,
-    refresh: &Refresh<'_>,
-    locations: Option<&[VppLocation]>,
-) -> Result<(Collected, Skipped), JamfError> {
-    let mut skipped = Skipped::default();
-    let collected = match name {
-        CollectorName::Vpp => {
-            Collected::Vpp(collectors::vpp::collect(refresh, &mut skipped).await?)
-        }
-        CollectorName::VppContent => {
-            Collected::VppContent(collectors::vpp_content::collect(refresh, locations).await?)
-        }
-        CollectorName::Ade => {
-            Collected::Ade(collectors::ade::collect(refresh, &mut skipped).await?)
-        }
-        CollectorName::Notifications => {
-            Collected::Notifications(collectors::notifications::collect(refresh).await?)
-        }
-        CollectorName::BuiltinCa => {
-            Collected::BuiltinCa(collectors::builtin_ca::collect(refresh).await?)
-        }
-        CollectorName::Version => Collected::Version(collectors::version::collect(refresh).await?),
-        CollectorName::Healthcheck => {
-            Collected::Healthcheck(collectors::healthcheck::collect(refresh).await?)
-        }
-        CollectorName::SupervisionIdentities => Collected::SupervisionIdentities(
-            collectors::supervision_identities::collect(refresh, &mut skipped).await?,
-        ),
-        CollectorName::CloudServices => {
-            Collected::CloudServices(collectors::cloud_services::collect(refresh).await?)
-        }
-        CollectorName::SsoCertificate => {
-            Collected::SsoCertificate(collectors::sso_certificate::collect(refresh).await?)
-        }
-        CollectorName::CloudLdap => {
-            Collected::CloudLdap(collectors::cloud_ldap::collect(refresh, &mut skipped).await?)
-        }
-        CollectorName::ServerCertificate => {
-            Collected::ServerCertificate(collectors::server_certificate::collect(refresh).await?)
-        }
-    };
-    Ok((collected, skipped))
-}
-
-fn store_data(snapshot: &mut Snapshot, collected: Collected) {
-    match collected {
-        Collected::Vpp(data) => snapshot.vpp = Some(Arc::new(data)),
-        Collected::VppContent(data) => snapshot.vpp_content = Some(Arc::new(data)),
-        Collected::Ade(data) => snapshot.ade = Some(Arc::new(data)),
-        Collected::Notifications(data) => snapshot.notifications = Some(Arc::new(data)),
-        Collected::BuiltinCa(data) => snapshot.builtin_ca = Some(data),
-        Collected::Version(data) => snapshot.version = Some(data),
-        Collected::Healthcheck(data) => snapshot.healthcheck = Some(data),
-        Collected::SupervisionIdentities(data) => {
-            snapshot.supervision_identities = Some(Arc::new(data))
-        }
-        Collected::CloudServices(data) => snapshot.cloud_services = Some(data),
-        Collected::SsoCertificate(data) => snapshot.sso_certificate = Some(data),
-        Collected::CloudLdap(data) => snapshot.cloud_ldap = Some(Arc::new(data)),
-        Collected::ServerCertificate(data) => snapshot.server_certificate = Some(data),
-    }
-}
-
-fn clear_data(snapshot: &mut Snapshot, name: CollectorName) {
-    match name {
-        CollectorName::Vpp => snapshot.vpp = None,
-        CollectorName::VppContent => snapshot.vpp_content = None,
-        CollectorName::Ade => snapshot.ade = None,
-        CollectorName::Notifications => snapshot.notifications = None,
-        CollectorName::BuiltinCa => snapshot.builtin_ca = None,
-        CollectorName::Version => snapshot.version = None,
-        CollectorName::Healthcheck => snapshot.healthcheck = None,
-        CollectorName::SupervisionIdentities => snapshot.supervision_identities = None,
-        CollectorName::CloudServices => snapshot.cloud_services = None,
-        CollectorName::SsoCertificate => snapshot.sso_certificate = None,
-        CollectorName::CloudLdap => snapshot.cloud_ldap = None,
-        CollectorName::ServerCertificate => snapshot.server_certificate = None,
-    }
 }

@@ -11,56 +11,54 @@ use chrono::{DateTime, Utc};
 
 use crate::jamf::Reason;
 
-/// The collectors, in the order they appear everywhere (flags, metrics, landing page).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CollectorName {
-    Vpp,
-    VppContent,
-    Ade,
-    Notifications,
-    BuiltinCa,
-    Version,
-    Healthcheck,
-    SupervisionIdentities,
-    CloudServices,
-    SsoCertificate,
-    CloudLdap,
-    ServerCertificate,
+/// Declares the collectors once: each one's variant, name (flags, labels) and the
+/// `Snapshot` field its data goes to. From this list come `CollectorName`, its `ALL`
+/// and `as_str`, and `Snapshot::clear`.
+macro_rules! collectors {
+    ($($variant:ident = $name:literal => $field:ident,)*) => {
+        /// The collectors, in the order they appear everywhere (flags, metrics, landing page).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum CollectorName {
+            $($variant,)*
+        }
+
+        impl CollectorName {
+            pub const ALL: [CollectorName; [$($name),*].len()] = [$(CollectorName::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(CollectorName::$variant => $name,)*
+                }
+            }
+        }
+
+        impl Snapshot {
+            /// Forgets a collector's data (an endpoint this Jamf Pro does not have).
+            pub fn clear(&mut self, name: CollectorName) {
+                match name {
+                    $(CollectorName::$variant => self.$field = None,)*
+                }
+            }
+        }
+    };
+}
+
+collectors! {
+    Vpp = "vpp" => vpp,
+    VppContent = "vpp_content" => vpp_content,
+    Ade = "ade" => ade,
+    Notifications = "notifications" => notifications,
+    BuiltinCa = "builtin_ca" => builtin_ca,
+    Version = "version" => version,
+    Healthcheck = "healthcheck" => healthcheck,
+    SupervisionIdentities = "supervision_identities" => supervision_identities,
+    CloudServices = "cloud_services" => cloud_services,
+    SsoCertificate = "sso_certificate" => sso_certificate,
+    CloudLdap = "cloud_ldap" => cloud_ldap,
+    ServerCertificate = "server_certificate" => server_certificate,
 }
 
 impl CollectorName {
-    pub const ALL: [CollectorName; 12] = [
-        CollectorName::Vpp,
-        CollectorName::VppContent,
-        CollectorName::Ade,
-        CollectorName::Notifications,
-        CollectorName::BuiltinCa,
-        CollectorName::Version,
-        CollectorName::Healthcheck,
-        CollectorName::SupervisionIdentities,
-        CollectorName::CloudServices,
-        CollectorName::SsoCertificate,
-        CollectorName::CloudLdap,
-        CollectorName::ServerCertificate,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CollectorName::Vpp => "vpp",
-            CollectorName::VppContent => "vpp_content",
-            CollectorName::Ade => "ade",
-            CollectorName::Notifications => "notifications",
-            CollectorName::BuiltinCa => "builtin_ca",
-            CollectorName::Version => "version",
-            CollectorName::Healthcheck => "healthcheck",
-            CollectorName::SupervisionIdentities => "supervision_identities",
-            CollectorName::CloudServices => "cloud_services",
-            CollectorName::SsoCertificate => "sso_certificate",
-            CollectorName::CloudLdap => "cloud_ldap",
-            CollectorName::ServerCertificate => "server_certificate",
-        }
-    }
-
     /// Its records carry ids that become labels, so records without one or with a
     /// repeated one are skipped and counted.
     pub fn has_record_ids(self) -> bool {

@@ -918,3 +918,163 @@ fn cargo_run_starts_the_exporter() {
         "Cargo.toml must set default-run = \"jamf_exporter\""
     );
 }
+
+/// The top-level modules of `src/` and the modules each one names: a `use crate::X` or a
+/// `crate::X::` path in `src/Y.rs` or under `src/Y/` counts as Y → X; a `crate::item` that
+/// is no module counts as Y → lib, the crate root.
+fn module_edges() -> BTreeMap<String, BTreeSet<String>> {
+    let src = root().join("src");
+    let mut modules = BTreeSet::new();
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if path.is_dir()
+            || (path.extension().is_some_and(|e| e == "rs") && name != "lib" && name != "main")
+        {
+            modules.insert(name);
+        }
+    }
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for module in &modules {
+        let mut files = Vec::new();
+        let file = src.join(format!("{module}.rs"));
+        if file.is_file() {
+            files.push(file);
+        }
+        collect_rs(&src.join(module), &mut files);
+        let targets = edges.entry(module.clone()).or_default();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for named in crate_paths(&text) {
+                let target = if modules.contains(&named) {
+                    named
+                } else {
+                    "lib".to_owned()
+                };
+                if &target != module {
+                    targets.insert(target);
+                }
+            }
+        }
+    }
+    edges
+}
+
+fn collect_rs(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_rs(&path, files);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+}
+
+/// The first segment of every `crate::` path in `text`, braces of a `use` included
+/// (`use crate::{a::B, c}` names `a` and `c`).
+fn crate_paths(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("crate::") {
+        let before = rest[..at].chars().last();
+        rest = &rest[at + "crate::".len()..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue; // e.g. `jamf_exporter_crate::`, not a path of this crate
+        }
+        if let Some(inner) = rest.strip_prefix('{') {
+            let mut depth = 1;
+            let mut end = 0;
+            for (i, c) in inner.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let mut depth = 0;
+            let mut item = String::new();
+            for c in inner[..end].chars().chain(std::iter::once(',')) {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        let first = item
+                            .trim()
+                            .split("::")
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                            .to_owned();
+                        if !first.is_empty() && first != "self" {
+                            found.push(first);
+                        }
+                        item.clear();
+                        continue;
+                    }
+                    _ => {}
+                }
+                item.push(c);
+            }
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                found.push(name);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn crate_paths_are_read_from_uses_and_expressions() {
+    let text = "use crate::config::{self, Config};\nuse crate::{jamf::{Auth, X}, snapshot};\nlet x = crate::poller_for(1);\nother_crate::y";
+    assert_eq!(
+        crate_paths(text),
+        ["config", "jamf", "snapshot", "poller_for"]
+    );
+}
+
+/// Dependencies point one way (ARCHITECTURE.md): no module of `src/` reaches, through
+/// any chain of others, back to itself.
+#[test]
+fn top_level_modules_form_no_cycle() {
+    let edges = module_edges();
+    let mut cycles = Vec::new();
+    for start in edges.keys() {
+        // Depth-first from `start`, looking for a path back to it.
+        let mut stack = vec![(start.clone(), vec![start.clone()])];
+        let mut seen = BTreeSet::new();
+        while let Some((at, path)) = stack.pop() {
+            for next in edges.get(&at).into_iter().flatten() {
+                if next == start {
+                    let mut cycle = path.clone();
+                    cycle.push(start.clone());
+                    cycles.push(cycle.join(" → "));
+                } else if seen.insert(next.clone()) {
+                    let mut longer = path.clone();
+                    longer.push(next.clone());
+                    stack.push((next.clone(), longer));
+                }
+            }
+        }
+    }
+    assert!(cycles.is_empty(), "module cycles:\n{}", cycles.join("\n"));
+    let poller = &edges["poller"];
+    assert!(
+        !poller.contains("findings"),
+        "the data layer does not call the judgement layer: poller uses {poller:?}"
+    );
+}

@@ -20,29 +20,96 @@ pub mod version;
 pub mod vpp;
 pub mod vpp_content;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
+use std::sync::Arc;
 
+use crate::jamf::{JamfError, Refresh};
 pub use crate::snapshot::CollectorName;
-use crate::snapshot::{
-    AdeInstance, BuiltinCa, CloudLdapKeystore, CloudServices, HealthCheck, JamfVersion,
-    ServerCertificate, SsoCertificate, SupervisionIdentity, VppContentItem, VppLocation,
-};
+use crate::snapshot::{Snapshot, VppLocation};
 
-/// What one collector produced in one refresh.
-#[derive(Debug, Clone)]
-pub enum Collected {
-    Vpp(Vec<VppLocation>),
-    VppContent(Vec<VppContentItem>),
-    Ade(Vec<AdeInstance>),
-    Notifications(BTreeMap<String, u64>),
-    BuiltinCa(BuiltinCa),
-    Version(JamfVersion),
-    Healthcheck(HealthCheck),
-    SupervisionIdentities(Vec<SupervisionIdentity>),
-    CloudServices(CloudServices),
-    SsoCertificate(SsoCertificate),
-    CloudLdap(Vec<CloudLdapKeystore>),
-    ServerCertificate(ServerCertificate),
+/// What one collector produced in one refresh, ready to go into the next snapshot.
+pub struct Part {
+    store: Box<dyn FnOnce(&mut Snapshot) + Send>,
+    pub skipped: Skipped,
+}
+
+impl Part {
+    /// Puts the data where it belongs in `snapshot`.
+    pub fn store_into(self, snapshot: &mut Snapshot) {
+        (self.store)(snapshot)
+    }
+}
+
+/// `data`, to be put into a snapshot by `put`.
+fn part<T: Send + 'static>(data: T, skipped: Skipped, put: fn(&mut Snapshot, T)) -> Part {
+    Part {
+        store: Box::new(move |snapshot| put(snapshot, data)),
+        skipped,
+    }
+}
+
+/// Runs collector `name`: the one place that maps a collector to its function and to
+/// the snapshot field its data goes to. `locations` is for `vpp_content`: the list
+/// this refresh's `vpp` fetched, when it succeeded.
+pub async fn run(
+    name: CollectorName,
+    refresh: &Refresh<'_>,
+    locations: Option<&[VppLocation]>,
+) -> Result<Part, JamfError> {
+    use CollectorName as C;
+    let mut s = Skipped::default();
+    Ok(match name {
+        C::Vpp => part(vpp::collect(refresh, &mut s).await?, s, |snapshot, data| {
+            snapshot.vpp = Some(Arc::new(data))
+        }),
+        C::VppContent => part(
+            vpp_content::collect(refresh, locations).await?,
+            s,
+            |snapshot, data| snapshot.vpp_content = Some(Arc::new(data)),
+        ),
+        C::Ade => part(ade::collect(refresh, &mut s).await?, s, |snapshot, data| {
+            snapshot.ade = Some(Arc::new(data))
+        }),
+        C::Notifications => part(
+            notifications::collect(refresh).await?,
+            s,
+            |snapshot, data| snapshot.notifications = Some(Arc::new(data)),
+        ),
+        C::BuiltinCa => part(builtin_ca::collect(refresh).await?, s, |snapshot, data| {
+            snapshot.builtin_ca = Some(data)
+        }),
+        C::Version => part(version::collect(refresh).await?, s, |snapshot, data| {
+            snapshot.version = Some(data)
+        }),
+        C::Healthcheck => part(healthcheck::collect(refresh).await?, s, |snapshot, data| {
+            snapshot.healthcheck = Some(data)
+        }),
+        C::SupervisionIdentities => part(
+            supervision_identities::collect(refresh, &mut s).await?,
+            s,
+            |snapshot, data| snapshot.supervision_identities = Some(Arc::new(data)),
+        ),
+        C::CloudServices => part(
+            cloud_services::collect(refresh).await?,
+            s,
+            |snapshot, data| snapshot.cloud_services = Some(data),
+        ),
+        C::SsoCertificate => part(
+            sso_certificate::collect(refresh).await?,
+            s,
+            |snapshot, data| snapshot.sso_certificate = Some(data),
+        ),
+        C::CloudLdap => part(
+            cloud_ldap::collect(refresh, &mut s).await?,
+            s,
+            |snapshot, data| snapshot.cloud_ldap = Some(Arc::new(data)),
+        ),
+        C::ServerCertificate => part(
+            server_certificate::collect(refresh).await?,
+            s,
+            |snapshot, data| snapshot.server_certificate = Some(data),
+        ),
+    })
 }
 
 /// Records Jamf sent that cannot become series: `jamf_exporter_skipped_records_total`.
