@@ -48,15 +48,6 @@ pub fn fold(line: &str) -> String {
     out
 }
 
-/// The host part of the Jamf URL, which keeps UIDs stable across restarts (the port of
-/// the demo's loopback simulator changes; its host does not).
-fn host(instance_url: &str) -> String {
-    reqwest::Url::parse(instance_url)
-        .ok()
-        .and_then(|url| url.host_str().map(str::to_owned))
-        .unwrap_or_else(|| "jamf".to_owned())
-}
-
 fn uid(renewal: &Renewal, host: &str) -> String {
     match &renewal.id {
         Some(id) => format!("{}-{id}@{host}", renewal.kind.as_str()),
@@ -74,7 +65,13 @@ fn summary(renewal: &Renewal) -> String {
 
 /// The feed for one snapshot; `now` is the `DTSTAMP`.
 pub fn render(snapshot: &Snapshot, now: DateTime<Utc>) -> String {
-    let title = format!("Jamf Pro renewals ({})", host(&snapshot.instance_url));
+    // The host keeps UIDs stable across restarts (the port of the demo's loopback
+    // simulator changes; its host does not).
+    let name = match &snapshot.gateway_context {
+        None => snapshot.server_host(),
+        Some(_) => snapshot.server_name(),
+    };
+    let title = format!("Jamf Pro renewals ({name})");
     render_many(&title, &[snapshot], now)
 }
 
@@ -97,7 +94,7 @@ pub fn render_many(title: &str, snapshots: &[&Snapshot], now: DateTime<Utc>) -> 
         .iter()
         .flat_map(|snapshot| renewals(snapshot).into_iter().map(move |r| (snapshot, r)))
     {
-        let host = host(&snapshot.instance_url);
+        let host = snapshot.server_host();
         let day = renewal.expires.date_naive();
         let next_day = day.checked_add_days(Days::new(1)).unwrap_or(day);
         let what = summary(&renewal);

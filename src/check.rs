@@ -222,7 +222,7 @@ impl Report {
             thresholds,
             findings,
             renewals: assessed_renewals(snapshot, thresholds, now),
-            instance_url: snapshot.instance_url.clone(),
+            instance_url: snapshot.server_name(),
             data_from: snapshot.last_refresh,
         }
     }

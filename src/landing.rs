@@ -232,7 +232,7 @@ pub fn render(snapshot: &Snapshot, links: Links<'_>, now: DateTime<Utc>) -> Stri
 <a href=\"{}\">Metrics</a> · <a href=\"{}\">Renewal calendar</a> · \
 <a href=\"/-/healthy\">Health</a> · <a href=\"/-/ready\">Ready</a></p>",
         escape(env!("CARGO_PKG_VERSION")),
-        escape(&snapshot.instance_url),
+        escape(&snapshot.server_name()),
         escape(links.metrics),
         escape(links.calendar),
     );

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use crate::collectors::{self, Part, Skipped};
 use crate::injected::InjectedPanics;
-use crate::jamf::{JamfClient, JamfError, Reason, Refresh};
+use crate::jamf::{Context, JamfClient, JamfError, Reason, Refresh};
 use crate::metrics::{Counters, SkipReason};
 use crate::snapshot::{CollectorName, CollectorStatus, Snapshot, SnapshotStore, VppLocation};
 
@@ -75,9 +75,14 @@ struct Outcome {
 
 impl Poller {
     /// The snapshot before the first refresh: every enabled collector listed, no data.
-    pub fn initial_snapshot(instance_url: &str, enabled: &[CollectorName]) -> Snapshot {
+    pub fn initial_snapshot(
+        instance_url: &str,
+        gateway_context: Option<Context>,
+        enabled: &[CollectorName],
+    ) -> Snapshot {
         Snapshot {
             instance_url: instance_url.to_owned(),
+            gateway_context,
             collectors: enabled
                 .iter()
                 .map(|name| CollectorStatus::new(*name))
@@ -158,6 +163,7 @@ impl Poller {
         locations: Option<&[VppLocation]>,
     ) -> Outcome {
         let began = Instant::now();
+        let refresh = &refresh.for_collector(name.as_str());
         let work = AssertUnwindSafe(async {
             if self.injected.collector == Some(name) {
                 panic!("panic injected into collector {name}");

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::jamf::Reason;
+use crate::jamf::{Context, Reason};
 
 /// Declares the collectors once: each one's variant, name (flags, labels) and the
 /// `Snapshot` field its data goes to. From this list come `CollectorName`, its `ALL`
@@ -106,6 +106,9 @@ impl FromStr for CollectorName {
 pub struct Snapshot {
     /// The Jamf base URL (never with credentials).
     pub instance_url: String,
+    /// For a target reached through the Jamf Platform API gateway: the environment or
+    /// tenant it asks for.
+    pub gateway_context: Option<Context>,
     /// Completed refreshes since start; 0 until the first one ends.
     pub refreshes: u64,
     pub last_refresh: Option<DateTime<Utc>>,
@@ -133,6 +136,34 @@ pub struct Snapshot {
     /// process started (`remember_purchased`): how a drop to 0 is noticed
     /// without Prometheus' history.
     pub last_nonzero_purchased: Arc<BTreeMap<String, f64>>,
+}
+
+impl Snapshot {
+    /// How pages and reports name the Jamf server: its URL, or through the gateway its
+    /// environment or tenant id with the gateway's host (one gateway serves many).
+    pub fn server_name(&self) -> String {
+        match &self.gateway_context {
+            None => self.instance_url.clone(),
+            Some(context) => format!("{} {} at {}", context.kind(), context.id(), self.url_host()),
+        }
+    }
+
+    /// The host that names this server where a URL would be too much (calendar UIDs):
+    /// the URL's host, or `<id>.<gateway host>` through the gateway, so that two
+    /// environments behind one gateway stay apart.
+    pub fn server_host(&self) -> String {
+        match &self.gateway_context {
+            None => self.url_host(),
+            Some(context) => format!("{}.{}", context.id(), self.url_host()),
+        }
+    }
+
+    fn url_host(&self) -> String {
+        reqwest::Url::parse(&self.instance_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "jamf".to_owned())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -11,9 +11,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_yaml_ng::Value;
 
-use super::{ConfigError, JamfTarget};
+use super::{api_from, ApiKind, ApiNames, ConfigError, JamfTarget};
 use crate::collectors::CollectorName;
-use crate::jamf::Auth;
+use crate::jamf::{Api, Auth};
 
 /// The longest wait before a target's first refresh after start-up or a reload.
 pub const SPREAD: Duration = Duration::from_secs(30);
@@ -63,6 +63,7 @@ impl TargetSpec {
         same_auth
             && self.name == other.name
             && self.jamf.url == other.jamf.url
+            && self.jamf.api == other.jamf.api
             && self.timeout == other.timeout
             && self.ca_file == other.ca_file
             && self.refresh_interval == other.refresh_interval
@@ -125,6 +126,7 @@ struct RawFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawOptional {
+    api: Option<String>,
     timeout: Option<String>,
     ca_file: Option<PathBuf>,
     refresh_interval: Option<String>,
@@ -139,6 +141,9 @@ struct RawTarget {
     #[allow(dead_code)]
     name: String,
     url: String,
+    api: Option<String>,
+    environment_id: Option<String>,
+    tenant_id: Option<String>,
     client_id: Option<String>,
     client_secret_file: Option<PathBuf>,
     username: Option<String>,
@@ -239,6 +244,27 @@ fn target(
         );
         at("url", &message)
     })?;
+    let kind = match raw.api.as_ref().or(defaults.api.as_ref()) {
+        None => ApiKind::Pro,
+        Some(text) => api_kind(text).map_err(|problem| at("api", &problem))?,
+    };
+    let api = api_from(
+        kind,
+        raw.environment_id,
+        raw.tenant_id,
+        &ApiNames {
+            api: "api:",
+            environment: "environment_id",
+            tenant: "tenant_id",
+        },
+    )
+    .map_err(|(key, problem)| at(key, &problem))?;
+    if matches!(api, Api::Platform(_)) && raw.username.as_ref().is_some_and(|u| !u.is_empty()) {
+        return Err(at(
+            "username",
+            &"the Jamf Platform API (api: platform) takes only an API client; use client_id with client_secret_file",
+        ));
+    }
     let secret =
         |key: &str, path: &Path| super::read_secret_file(path).map_err(|problem| at(key, &problem));
     let auth = match (
@@ -340,14 +366,15 @@ fn target(
             .map(|text| CollectorName::from_str(text).map_err(|e| at("collectors", &e)))
             .collect::<Result<BTreeSet<_>, _>>()?,
     };
+    let jamf = JamfTarget { url, api, auth };
     Ok(TargetSpec {
         name,
-        jamf: JamfTarget { url, auth },
+        collectors: jamf.collectors(&collectors),
+        jamf,
         timeout,
         ca_file,
         refresh_interval,
         refresh_timeout,
-        collectors,
     })
 }
 
@@ -356,6 +383,9 @@ fn target(
 fn check_defaults(defaults: &RawOptional) -> Result<(), ConfigError> {
     let at =
         |key: &str, message: &dyn std::fmt::Display| error(format!("defaults: {key}: {message}"));
+    if let Some(text) = &defaults.api {
+        api_kind(text).map_err(|problem| at("api", &problem))?;
+    }
     for (key, value) in [
         ("timeout", &defaults.timeout),
         ("refresh_interval", &defaults.refresh_interval),
@@ -390,6 +420,15 @@ fn check_defaults(defaults: &RawOptional) -> Result<(), ConfigError> {
                 .map_err(|e| at("collectors", &e))
         }),
         None => Ok(()),
+    }
+}
+
+/// The value of an `api:` key.
+fn api_kind(text: &str) -> Result<ApiKind, String> {
+    match text {
+        "pro" => Ok(ApiKind::Pro),
+        "platform" => Ok(ApiKind::Platform),
+        other => Err(format!("{other:?} is neither pro nor platform")),
     }
 }
 

@@ -13,7 +13,7 @@ use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, ValueEnum}
 
 use crate::collectors::CollectorName;
 use crate::duration;
-use crate::jamf::{Auth, ProxySettings};
+use crate::jamf::{Api, Auth, Context, ProxySettings};
 use crate::secret::Secret;
 
 mod file;
@@ -48,6 +48,20 @@ pub struct RawArgs {
     /// File holding the account password (or set JAMF_PASSWORD to the value)
     #[arg(long = "jamf.password-file", value_name = "PATH")]
     pub jamf_password_file: Option<PathBuf>,
+    /// What --jamf.url is: a Jamf Pro server, or a Jamf Platform API gateway (https://{us,eu,apac}.api.jamfcloud.com)
+    #[allow(rustdoc::bare_urls)]
+    #[arg(long = "jamf.api", env = "JAMF_API", value_enum, default_value_t = ApiKind::Pro)]
+    pub jamf_api: ApiKind,
+    /// With --jamf.api platform: the environment the gateway serves, sent as X-Environment-Id
+    #[arg(
+        long = "jamf.environment-id",
+        env = "JAMF_ENVIRONMENT_ID",
+        value_name = "ID"
+    )]
+    pub jamf_environment_id: Option<String>,
+    /// With --jamf.api platform: the tenant, sent as X-Tenant-Id (instead of an environment id)
+    #[arg(long = "jamf.tenant-id", env = "JAMF_TENANT_ID", value_name = "ID")]
+    pub jamf_tenant_id: Option<String>,
     /// Timeout of one request to Jamf
     #[arg(long = "jamf.timeout", default_value = "30s", value_name = "DURATION")]
     pub jamf_timeout: String,
@@ -109,6 +123,13 @@ pub struct RawArgs {
     /// With --config.file: which of the --shard.total shards this replica polls and serves
     #[arg(long = "shard.index", default_value_t = 0, value_name = "I")]
     pub shard_index: u64,
+}
+
+/// `--jamf.api`: what kind of server the URL is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiKind {
+    Pro,
+    Platform,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -260,7 +281,10 @@ pub struct TargetsSource {
 }
 
 /// The flags `--config.file` excludes, by clap id, as the user writes them.
-const EXCLUDED_BY_CONFIG_FILE: [(&str, &str); 8] = [
+const EXCLUDED_BY_CONFIG_FILE: [(&str, &str); 11] = [
+    ("jamf_api", "--jamf.api"),
+    ("jamf_environment_id", "--jamf.environment-id"),
+    ("jamf_tenant_id", "--jamf.tenant-id"),
     ("jamf_url", "--jamf.url"),
     ("jamf_client_id", "--jamf.client-id"),
     ("jamf_client_secret_file", "--jamf.client-secret-file"),
@@ -278,12 +302,101 @@ const ONLY_WITH_CONFIG_FILE: [(&str, &str); 3] = [
     ("shard_index", "--shard.index"),
 ];
 
-/// One Jamf Pro server and how to log in to it.
+/// One Jamf Pro server, how to reach it and how to log in to it.
 #[derive(Debug, Clone)]
 pub struct JamfTarget {
     /// Base URL without a trailing slash.
     pub url: String,
+    pub api: Api,
     pub auth: Auth,
+}
+
+impl JamfTarget {
+    /// The collectors of `wanted` that mean something for this kind of server: the
+    /// gateway serves no `/healthCheck.html`, and its certificate is not Jamf Pro's.
+    pub fn collectors(&self, wanted: &BTreeSet<CollectorName>) -> BTreeSet<CollectorName> {
+        wanted
+            .iter()
+            .copied()
+            .filter(|name| {
+                matches!(self.api, Api::Pro)
+                    || !matches!(
+                        name,
+                        CollectorName::Healthcheck | CollectorName::ServerCertificate
+                    )
+            })
+            .collect()
+    }
+}
+
+/// How the settings of a target's kind are spelt where they were written: flags, or
+/// keys of the config file.
+pub(crate) struct ApiNames {
+    pub api: &'static str,
+    pub environment: &'static str,
+    pub tenant: &'static str,
+}
+
+/// The longest environment or tenant id; Jamf's are UUIDs.
+const MAX_CONTEXT_ID: usize = 128;
+
+/// The kind of target from its settings, or the name of the setting at fault and why.
+pub(crate) fn api_from(
+    kind: ApiKind,
+    environment: Option<String>,
+    tenant: Option<String>,
+    names: &ApiNames,
+) -> Result<Api, (&'static str, String)> {
+    let environment = environment.filter(|id| !id.is_empty());
+    let tenant = tenant.filter(|id| !id.is_empty());
+    let checked = |name: &'static str, id: String| {
+        let valid = id.len() <= MAX_CONTEXT_ID
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if valid {
+            Ok(id)
+        } else {
+            Err((
+                name,
+                format!(
+                    "must be 1 to {MAX_CONTEXT_ID} of A-Z, a-z, 0-9, '-', '_' and '.' (Jamf's ids are UUIDs)"
+                ),
+            ))
+        }
+    };
+    match (kind, environment, tenant) {
+        (ApiKind::Pro, None, None) => Ok(Api::Pro),
+        (ApiKind::Pro, Some(_), _) => Err((
+            names.environment,
+            format!("only used with {} platform", names.api),
+        )),
+        (ApiKind::Pro, None, Some(_)) => Err((
+            names.tenant,
+            format!("only used with {} platform", names.api),
+        )),
+        (ApiKind::Platform, Some(_), Some(_)) => Err((
+            names.environment,
+            format!(
+                "set together with {}: the Jamf Platform API takes exactly one of them",
+                names.tenant
+            ),
+        )),
+        (ApiKind::Platform, None, None) => Err((
+            names.environment,
+            format!(
+                "missing: {} platform needs {} (or {})",
+                names.api, names.environment, names.tenant
+            ),
+        )),
+        (ApiKind::Platform, Some(id), None) => Ok(Api::Platform(Context::Environment(checked(
+            names.environment,
+            id,
+        )?))),
+        (ApiKind::Platform, None, Some(id)) => {
+            Ok(Api::Platform(Context::Tenant(checked(names.tenant, id)?)))
+        }
+    }
 }
 
 /// The validated configuration. There is no `Default`: every value comes from `from_raw`.
@@ -426,9 +539,27 @@ impl Config {
             let url = raw.jamf_url.as_deref().ok_or_else(|| {
                 error("--jamf.url is required (or set JAMF_URL), unless --demo is given")
             })?;
+            let api = api_from(
+                raw.jamf_api,
+                raw.jamf_environment_id.clone(),
+                raw.jamf_tenant_id.clone(),
+                &ApiNames {
+                    api: "--jamf.api",
+                    environment: "--jamf.environment-id",
+                    tenant: "--jamf.tenant-id",
+                },
+            )
+            .map_err(|(flag, problem)| error(format!("{flag}: {problem}")))?;
+            let auth = auth_from(&raw, env)?;
+            if matches!(api, Api::Platform(_)) && matches!(auth, Auth::User { .. }) {
+                return Err(error(
+                    "--jamf.username: the Jamf Platform API (--jamf.api platform) takes only an API client; use --jamf.client-id with --jamf.client-secret-file (or JAMF_CLIENT_SECRET)",
+                ));
+            }
             Source::Jamf(JamfTarget {
                 url: validate_url(url)?,
-                auth: auth_from(&raw, env)?,
+                api,
+                auth,
             })
         };
         let jamf_timeout = positive_duration("--jamf.timeout", &raw.jamf_timeout)?;

@@ -26,6 +26,7 @@
 mod codec;
 pub mod dataset;
 mod faults;
+mod gateway;
 mod routes;
 
 use std::collections::{HashMap, VecDeque};
@@ -48,6 +49,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use dataset::{Dataset, VppScriptStep, DEMO_VERSION};
 pub use faults::{Fault, FaultRule};
+pub use gateway::{unix_seconds, GatewayRequest, GatewaySettings};
 
 type Body = UnsyncBoxBody<Bytes, Infallible>;
 
@@ -115,6 +117,8 @@ pub struct SimulatorConfig {
     pub raw_expires_in: Option<String>,
     /// The user token answer's `expires` as raw JSON text, likewise.
     pub raw_user_token_expires: Option<String>,
+    /// Serve as a Jamf Platform API gateway in front of the Jamf Pro (tests only).
+    pub gateway: Option<GatewaySettings>,
 }
 
 /// A server certificate chain and its private key, both PEM. `Debug` hides the key.
@@ -173,6 +177,17 @@ impl SimulatorConfig {
             tls: None,
             raw_expires_in: None,
             raw_user_token_expires: None,
+            gateway: None,
+        }
+    }
+
+    /// The demo district behind a Jamf Platform API gateway for `environment_id`, with
+    /// the gateway's 900-second tokens.
+    pub fn gateway(environment_id: &str) -> Self {
+        SimulatorConfig {
+            token_lifetime: Duration::from_secs(900),
+            gateway: Some(GatewaySettings::new(environment_id)),
+            ..SimulatorConfig::demo()
         }
     }
 }
@@ -218,6 +233,9 @@ impl Simulator {
             latency: config.latency,
             raw_expires_in: config.raw_expires_in,
             raw_user_token_expires: config.raw_user_token_expires,
+            gateway: config
+                .gateway
+                .map(|settings| Mutex::new(gateway::GatewayState::new(settings))),
             state: Mutex::new(State {
                 dataset: Arc::new(config.dataset),
                 faults: Vec::new(),
@@ -228,6 +246,7 @@ impl Simulator {
                 requests_dropped: 0,
                 request_counts: HashMap::new(),
                 vpp_list_answers: 0,
+                added_headers: Vec::new(),
             }),
         });
         let scheme = if acceptor.is_some() { "https" } else { "http" };
@@ -253,6 +272,47 @@ impl Simulator {
     pub fn inject(&self, rule: FaultRule) {
         if rule.times != Some(0) {
             self.shared.lock().faults.push(rule);
+        }
+    }
+
+    /// Adds header `name: value` to every answer for a path matching `path` (exact, or
+    /// a prefix ending in `*`), as Jamf marks a deprecated endpoint with `Deprecation`
+    /// or `Sunset`.
+    pub fn add_header(&self, path: &str, name: &str, value: &str) {
+        self.shared
+            .lock()
+            .added_headers
+            .push((path.to_owned(), name.to_owned(), value.to_owned()));
+    }
+
+    /// With a gateway: it now serves this environment (and no longer the previous one).
+    pub fn gateway_accept(&self, environment_id: &str) {
+        if let Some(gateway) = &self.shared.gateway {
+            gateway::lock(gateway).settings.environment_id = environment_id.to_owned();
+        }
+    }
+
+    /// With a gateway: changes its limit of requests per second.
+    pub fn gateway_limit(&self, requests_per_second: u64) {
+        if let Some(gateway) = &self.shared.gateway {
+            gateway::lock(gateway).settings.requests_per_second = requests_per_second;
+        }
+    }
+
+    /// With a gateway: every request before Unix second `reset` is answered 429 with
+    /// `x-ratelimit-reset: reset`, as when another integration of the same client has
+    /// used up the limit.
+    pub fn gateway_exhaust_until(&self, reset: u64) {
+        if let Some(gateway) = &self.shared.gateway {
+            gateway::lock(gateway).exhaust_until(reset);
+        }
+    }
+
+    /// With a gateway: the requests it received, oldest first (the most recent 100 000).
+    pub fn gateway_requests(&self) -> Vec<GatewayRequest> {
+        match &self.shared.gateway {
+            Some(gateway) => gateway::lock(gateway).requests.iter().cloned().collect(),
+            None => Vec::new(),
         }
     }
 
@@ -337,6 +397,7 @@ struct Shared {
     latency: Duration,
     raw_expires_in: Option<String>,
     raw_user_token_expires: Option<String>,
+    gateway: Option<Mutex<gateway::GatewayState>>,
     state: Mutex<State>,
 }
 
@@ -356,6 +417,8 @@ struct State {
     requests_dropped: usize,
     request_counts: HashMap<String, usize>,
     vpp_list_answers: usize,
+    /// Headers added to the answers of matching paths: (path pattern, name, value).
+    added_headers: Vec<(String, String, String)>,
 }
 
 impl Shared {

@@ -14,7 +14,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::codec::{base64_decode, parse_pairs};
-use super::{Body, Dataset, Fault, RecordedRequest, Shared};
+use super::gateway::{self, Gateway};
+use super::{Body, Dataset, Fault, GatewayRequest, RecordedRequest, Shared};
 
 pub(super) const JSON: &str = "application/json;charset=UTF-8";
 
@@ -39,7 +40,21 @@ pub(super) async fn handle(
     shared: &Shared,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, ResetConnection> {
+    let arrived = std::time::SystemTime::now();
     let path = request.uri().path().to_string();
+    let rate = shared
+        .gateway
+        .as_ref()
+        .map(|gateway| gateway::lock(gateway).count(arrived));
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let (environment_id, tenant_id) = (header("x-environment-id"), header("x-tenant-id"));
+    let bearer = auth_kind(request.headers()) == "bearer";
     let (sequence, fault) = shared.arrive(RecordedRequest {
         method: request.method().to_string(),
         path: path.clone(),
@@ -54,12 +69,96 @@ pub(super) async fn handle(
     if let Some(Fault::Reset) = fault {
         return Err(ResetConnection);
     }
-    let response = match fault.as_ref().and_then(Fault::response) {
+    let over_limit = rate.as_ref().is_some_and(|rate| rate.over);
+    let mut response = match fault.as_ref().and_then(Fault::response) {
+        _ if over_limit => gateway::too_many_requests(),
         Some(response) => response,
-        None => route(shared, request, &path).await,
+        None => match &shared.gateway {
+            None => route(shared, request, &path).await,
+            Some(gateway) => through_gateway(shared, gateway, request, &path).await,
+        },
     };
-    shared.answered(sequence, response.status().as_u16());
+    if let Some(rate) = &rate {
+        rate.add_headers(response.headers_mut());
+    }
+    add_headers(shared, &path, response.headers_mut());
+    let status = response.status().as_u16();
+    shared.answered(sequence, status);
+    if let Some(gateway) = &shared.gateway {
+        gateway::lock(gateway).record(GatewayRequest {
+            arrived,
+            path,
+            environment_id,
+            tenant_id,
+            bearer,
+            status,
+        });
+    }
     Ok(response)
+}
+
+/// The headers tests asked for on this path (`Simulator::add_header`).
+fn add_headers(shared: &Shared, path: &str, headers: &mut HeaderMap) {
+    let state = shared.lock();
+    for (pattern, name, value) in &state.added_headers {
+        let matches = match pattern.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => path == pattern,
+        };
+        if let (true, Ok(name), Ok(value)) = (
+            matches,
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+}
+
+/// A request to the gateway: its token endpoint, or Jamf Pro under `/pro` once the
+/// token and the environment header are checked; anything else is its plain 404.
+async fn through_gateway(
+    shared: &Shared,
+    gateway: &std::sync::Mutex<gateway::GatewayState>,
+    request: Request<Incoming>,
+    path: &str,
+) -> Response<Body> {
+    match gateway::route(path) {
+        Gateway::NotFound => gateway::not_found(),
+        Gateway::Token if request.method() == Method::POST => oauth_token(shared, request).await,
+        Gateway::Token => envelope(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "Method Not Allowed",
+            "0",
+        ),
+        Gateway::Pro(inner) => {
+            // Through the gateway every path needs the token, even those Jamf Pro serves
+            // to anyone.
+            let bearer = authorization(request.headers(), "Bearer");
+            if !bearer.is_some_and(|token| shared.token_valid(token)) {
+                return envelope(
+                    StatusCode::UNAUTHORIZED,
+                    "INVALID_TOKEN",
+                    "Unauthorized",
+                    "0",
+                );
+            }
+            let settings = gateway::lock(gateway).settings.clone();
+            let header = |name: &str| {
+                request
+                    .headers()
+                    .get(name)
+                    .and_then(|value| value.to_str().ok())
+            };
+            if let Some(refused) =
+                gateway::context_error(&settings, header("x-environment-id"), header("x-tenant-id"))
+            {
+                return refused;
+            }
+            route(shared, request, &inner).await
+        }
+    }
 }
 
 async fn pause(duration: Duration) {
@@ -380,7 +479,11 @@ async fn oauth_token(shared: &Shared, request: Request<Incoming>) -> Response<Bo
         "access_token": shared.issue_token(),
         "scope": "api-role:1",
         "token_type": "Bearer",
-        "expires_in": shared.token_lifetime.as_secs().saturating_sub(1),
+        // Jamf Pro's answer is often a second short; the gateway's is its 900.
+        "expires_in": match shared.gateway {
+            Some(_) => shared.token_lifetime.as_secs(),
+            None => shared.token_lifetime.as_secs().saturating_sub(1),
+        },
     });
     let mut response = match &shared.raw_expires_in {
         Some(raw) => raw_field_response(&answer, "expires_in", raw),

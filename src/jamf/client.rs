@@ -6,8 +6,10 @@
 //! `docs/jamf-connection.md` describes this behaviour for operators (TLS, proxies,
 //! timeouts, retries, limits); keep the two in step.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -20,8 +22,10 @@ use tokio::time::Instant;
 use super::body::{decode, read_limited};
 use super::error::JamfError;
 use super::http::{build_http, ClientBuildError, ProxySettings};
+use super::platform::{Api, RateGate, RateHeaders};
 use super::retry::{parse_retry_after, with_retries, NoAnswer};
 use super::token::{Auth, LoginFailure, Tokens};
+use crate::secret::Secret;
 
 /// Jamf asks clients for at most 5 concurrent connections; we keep one in reserve.
 pub const MAX_IN_FLIGHT: usize = 4;
@@ -64,6 +68,8 @@ impl Route {
 pub struct ClientSettings {
     /// Base URL without a trailing slash.
     pub base_url: String,
+    /// A Jamf Pro server, or a Jamf Platform API gateway.
+    pub api: Api,
     pub auth: Auth,
     pub timeout: Duration,
     pub ca_file: Option<PathBuf>,
@@ -79,16 +85,36 @@ pub struct ClientSettings {
 pub struct JamfClient {
     http: reqwest::Client,
     base_url: String,
+    pub(super) api: Api,
     max_body_bytes: usize,
     in_flight: Semaphore,
+    rate: RateGate,
     tokens: Tokens,
-    requests: IntCounterVec,
+    counters: ClientCounters,
+    /// The collectors whose deprecation notice has been logged.
+    deprecation_logged: std::sync::Mutex<HashSet<&'static str>>,
+}
+
+/// The counters a client updates.
+#[derive(Clone)]
+pub struct ClientCounters {
+    /// `jamf_exporter_api_requests_total{endpoint, code}`.
+    pub requests: IntCounterVec,
+    /// `jamf_exporter_deprecated_responses_total{collector}`.
+    pub deprecated_responses: IntCounterVec,
 }
 
 /// One refresh's use of the client. Every request of a refresh goes through it, so
-/// nothing about one refresh is remembered in the client itself.
+/// nothing about one refresh is remembered in the client itself. Each collector asks
+/// through its own copy ([`Refresh::for_collector`]), which shares the rest.
 pub struct Refresh<'c> {
     client: &'c JamfClient,
+    shared: Arc<RefreshShared>,
+    /// Whose requests these are: the `collector` label of deprecation notices.
+    collector: &'static str,
+}
+
+struct RefreshShared {
     deadline: Instant,
     /// An authenticated request got a 2xx answer: `jamf_up`.
     authenticated_success: AtomicBool,
@@ -102,7 +128,11 @@ pub struct Refresh<'c> {
 /// A response already read into memory.
 pub(super) struct Answer {
     pub(super) status: StatusCode,
+    /// How long to wait before asking again: `Retry-After`, or for a 429 the rate
+    /// limit's reset, whichever is later.
     pub(super) retry_after: Option<Duration>,
+    /// A `Deprecation` or `Sunset` header, as `Name: value`.
+    deprecation: Option<String>,
     pub(super) body: Bytes,
     /// The DER of the server's leaf certificate, over HTTPS.
     peer_certificate: Option<Vec<u8>>,
@@ -115,28 +145,30 @@ pub(super) enum Authn {
 }
 
 impl JamfClient {
-    /// `requests` is `jamf_exporter_api_requests_total{endpoint, code}`.
     pub fn new(
         settings: ClientSettings,
-        requests: IntCounterVec,
+        counters: ClientCounters,
     ) -> Result<JamfClient, ClientBuildError> {
         let http = build_http(&settings)?;
-        Ok(JamfClient::with_http(settings, requests, http))
+        Ok(JamfClient::with_http(settings, counters, http))
     }
 
     /// A client for one Jamf server over an HTTP client that may be shared.
     pub(super) fn with_http(
         settings: ClientSettings,
-        requests: IntCounterVec,
+        counters: ClientCounters,
         http: reqwest::Client,
     ) -> JamfClient {
         JamfClient {
             http,
             base_url: settings.base_url,
+            api: settings.api,
             max_body_bytes: settings.max_body_bytes,
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
+            rate: RateGate::default(),
             tokens: Tokens::new(settings.auth),
-            requests,
+            counters,
+            deprecation_logged: std::sync::Mutex::new(HashSet::new()),
         }
     }
 
@@ -148,10 +180,64 @@ impl JamfClient {
     pub fn begin_refresh(&self, deadline: Instant) -> Refresh<'_> {
         Refresh {
             client: self,
-            deadline,
-            authenticated_success: AtomicBool::new(false),
-            login_failure: LoginFailure::default(),
-            peer_certificate: std::sync::Mutex::new(None),
+            shared: Arc::new(RefreshShared {
+                deadline,
+                authenticated_success: AtomicBool::new(false),
+                login_failure: LoginFailure::default(),
+                peer_certificate: std::sync::Mutex::new(None),
+            }),
+            collector: "",
+        }
+    }
+
+    /// The GET for `route`: the one place where a Jamf Pro server and the Platform API
+    /// gateway differ in what is sent (the path, the context header).
+    fn get_request(
+        &self,
+        route: &Route,
+        query: &[(&str, String)],
+        token: Option<&Secret>,
+    ) -> RequestBuilder {
+        let url = self.api.url(&self.base_url, &route.path);
+        let mut request = self.http.get(url).header("Accept", "application/json");
+        if !query.is_empty() {
+            request = request.query(query);
+        }
+        if let Some(token) = token {
+            request = request.bearer_auth(token.expose());
+        }
+        self.api.add_context(request)
+    }
+
+    /// Counts an answer that announced the end of its endpoint, and logs the first one
+    /// of each collector.
+    fn note_deprecation(&self, collector: &'static str, route: &Route, header: &str) {
+        if collector.is_empty() {
+            return;
+        }
+        self.counters
+            .deprecated_responses
+            .with_label_values(&[collector])
+            .inc();
+        if lock(&self.deprecation_logged).insert(collector) {
+            let path = self.api.url("", &route.path);
+            tracing::warn!(
+                collector,
+                path = path.as_str(),
+                header,
+                "Jamf announced the end of an endpoint this collector uses; upgrade the exporter, or open an issue naming the path"
+            );
+        }
+    }
+}
+
+impl<'c> Refresh<'c> {
+    /// The same refresh, asking on behalf of `collector`.
+    pub fn for_collector(&self, collector: &'static str) -> Refresh<'c> {
+        Refresh {
+            client: self.client,
+            shared: Arc::clone(&self.shared),
+            collector,
         }
     }
 }
@@ -164,19 +250,19 @@ impl Refresh<'_> {
 
     /// When this refresh must be over, retries included.
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.shared.deadline
     }
 
     /// The DER of the leaf certificate Jamf presented on this refresh's latest HTTPS
     /// answer; `None` over plain HTTP or before any answer arrived.
     pub fn peer_certificate(&self) -> Option<Vec<u8>> {
-        lock(&self.peer_certificate).clone()
+        lock(&self.shared.peer_certificate).clone()
     }
 
     /// `jamf_up` for this refresh: a bearer token was obtained or reused and an
     /// authenticated request got a 2xx answer.
     pub fn up(&self) -> bool {
-        self.authenticated_success.load(Ordering::SeqCst)
+        self.shared.authenticated_success.load(Ordering::SeqCst)
     }
 
     /// GET a JSON document with the bearer token.
@@ -217,20 +303,21 @@ impl Refresh<'_> {
         authn: Authn,
     ) -> Result<Bytes, JamfError> {
         let mut reauthenticated = false;
+        let deadline = self.shared.deadline;
         loop {
             let answer =
-                with_retries(route, self.deadline, || self.send_once(route, query, authn)).await?;
+                with_retries(route, deadline, || self.send_once(route, query, authn)).await?;
             let status = answer.status;
+            let bearer = self.client.api.needs_token(matches!(authn, Authn::Bearer));
             if status.is_success() {
-                if matches!(authn, Authn::Bearer) {
-                    self.authenticated_success.store(true, Ordering::SeqCst);
+                if bearer {
+                    self.shared
+                        .authenticated_success
+                        .store(true, Ordering::SeqCst);
                 }
                 return Ok(answer.body);
             }
-            if status == StatusCode::UNAUTHORIZED
-                && matches!(authn, Authn::Bearer)
-                && !reauthenticated
-            {
+            if status == StatusCode::UNAUTHORIZED && bearer && !reauthenticated {
                 // The token may have been revoked or expired early: get a new one, once.
                 // send_once has already forgotten the refused token.
                 tracing::debug!(
@@ -240,7 +327,10 @@ impl Refresh<'_> {
                 reauthenticated = true;
                 continue;
             }
-            return Err(JamfError::from_status(route.template, status.as_u16()));
+            return Err(self
+                .client
+                .api
+                .error(route.template, status.as_u16(), &answer.body));
         }
     }
 
@@ -254,31 +344,27 @@ impl Refresh<'_> {
         authn: Authn,
     ) -> Result<Answer, NoAnswer> {
         let client = self.client;
-        let token = match authn {
-            Authn::Bearer => Some(
+        let shared = &self.shared;
+        let token = if client.api.needs_token(matches!(authn, Authn::Bearer)) {
+            Some(
                 client
                     .tokens
-                    .bearer(client, &self.login_failure, self.deadline)
+                    .bearer(client, &shared.login_failure, shared.deadline)
                     .await
                     .map_err(NoAnswer::NoToken)?,
-            ),
-            Authn::None => None,
+            )
+        } else {
+            None
         };
-        let url = format!("{}{}", client.base_url, route.path);
-        let mut request = client.http.get(url).header("Accept", "application/json");
-        if !query.is_empty() {
-            request = request.query(query);
-        }
-        if let Some((value, _)) = &token {
-            request = request.bearer_auth(value.expose());
-        }
-        let result = client.execute(route, request, self.deadline).await;
-        if let Some(der) = result
-            .as_ref()
-            .ok()
-            .and_then(|answer| answer.peer_certificate.clone())
-        {
-            *lock(&self.peer_certificate) = Some(der);
+        let request = client.get_request(route, query, token.as_ref().map(|(value, _)| value));
+        let result = client.execute(route, request, shared.deadline).await;
+        if let Ok(answer) = &result {
+            if let Some(der) = &answer.peer_certificate {
+                *lock(&shared.peer_certificate) = Some(der.clone());
+            }
+            if let Some(header) = &answer.deprecation {
+                client.note_deprecation(self.collector, route, header);
+            }
         }
         if let (Ok(answer), Some((_, generation))) = (&result, &token) {
             if answer.status == StatusCode::UNAUTHORIZED {
@@ -320,6 +406,10 @@ impl JamfClient {
                 endpoint: endpoint.to_owned(),
                 detail: "client is shutting down".to_owned(),
             })?;
+        // After the permit, so that at most the requests in flight were sent before an
+        // answer closed the gate.
+        self.rate.admit(endpoint, deadline).await?;
+        let remaining = deadline.saturating_duration_since(Instant::now());
         let started = std::time::Instant::now();
         let outcome = tokio::time::timeout(remaining, async {
             let response = request
@@ -332,15 +422,25 @@ impl JamfClient {
                 .get::<reqwest::tls::TlsInfo>()
                 .and_then(reqwest::tls::TlsInfo::peer_certificate)
                 .map(<[u8]>::to_vec);
-            let retry_after = response
-                .headers()
+            let headers = response.headers();
+            let retry_after = headers
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| parse_retry_after(value, chrono::Utc::now()));
+            let rate = RateHeaders::read(headers);
+            let rate_limited = status == StatusCode::TOO_MANY_REQUESTS;
+            let until_reset = rate.until_reset(std::time::SystemTime::now());
+            let wait = match (retry_after, until_reset) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            self.rate.observe(rate, rate_limited, wait);
+            let deprecation = deprecation_header(headers);
             let body = read_limited(response, endpoint, self.max_body_bytes).await?;
             Ok::<_, JamfError>(Answer {
                 status,
-                retry_after,
+                retry_after: if rate_limited { wait } else { retry_after },
+                deprecation,
                 body,
                 peer_certificate,
             })
@@ -356,7 +456,10 @@ impl JamfClient {
             Ok(answer) => answer.status.as_u16().to_string(),
             Err(_) => "error".to_owned(),
         };
-        self.requests.with_label_values(&[endpoint, &code]).inc();
+        self.counters
+            .requests
+            .with_label_values(&[endpoint, &code])
+            .inc();
         tracing::debug!(
             endpoint,
             code = code.as_str(),
@@ -374,7 +477,7 @@ impl JamfClient {
         add_credentials: impl Fn(RequestBuilder) -> RequestBuilder,
     ) -> Result<Answer, JamfError> {
         with_retries(route, deadline, || async {
-            let url = format!("{}{}", self.base_url, route.path);
+            let url = self.api.url(&self.base_url, &route.path);
             let request = add_credentials(self.http.post(url).header("Accept", "application/json"));
             self.execute(route, request, deadline)
                 .await
@@ -382,6 +485,27 @@ impl JamfClient {
         })
         .await
     }
+}
+
+/// The longest header value kept for the log: a hostile server's value is cut there.
+const MAX_DEPRECATION_VALUE: usize = 120;
+
+/// `Deprecation: value` or `Sunset: value` when the answer carries one, as printable
+/// text of bounded length.
+fn deprecation_header(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    ["Deprecation", "Sunset"].into_iter().find_map(|name| {
+        let value = headers.get(name)?;
+        let text: String = value
+            .as_bytes()
+            .iter()
+            .map(|b| match b {
+                0x20..=0x7e => char::from(*b),
+                _ => '?',
+            })
+            .take(MAX_DEPRECATION_VALUE)
+            .collect();
+        Some(format!("{name}: {text}"))
+    })
 }
 
 #[cfg(test)]
@@ -402,5 +526,26 @@ mod tests {
             route.template,
             "/api/v1/volume-purchasing-locations/{id}/content"
         );
+    }
+
+    #[test]
+    fn deprecation_headers_are_kept_printable_and_short() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        assert_eq!(deprecation_header(&headers), None);
+        headers.insert(
+            "Sunset",
+            reqwest::header::HeaderValue::from_bytes(b"Sat, 01 Jan 2028 \xff").unwrap(),
+        );
+        assert_eq!(
+            deprecation_header(&headers).as_deref(),
+            Some("Sunset: Sat, 01 Jan 2028 ?")
+        );
+        headers.insert(
+            "Deprecation",
+            reqwest::header::HeaderValue::from_str(&"x".repeat(500)).unwrap(),
+        );
+        let value = deprecation_header(&headers).unwrap();
+        assert!(value.starts_with("Deprecation: xxx"));
+        assert_eq!(value.len(), "Deprecation: ".len() + MAX_DEPRECATION_VALUE);
     }
 }

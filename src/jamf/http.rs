@@ -5,9 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use prometheus::IntCounterVec;
-
-use super::client::{lock, ClientSettings, JamfClient, MAX_IN_FLIGHT};
+use super::client::{lock, ClientCounters, ClientSettings, JamfClient, MAX_IN_FLIGHT};
 
 /// Which HTTP proxy, if any, requests to Jamf go through.
 #[derive(Clone, PartialEq, Eq)]
@@ -190,7 +188,7 @@ impl SharedHttp {
     pub fn client(
         &self,
         settings: ClientSettings,
-        requests: IntCounterVec,
+        counters: ClientCounters,
     ) -> Result<JamfClient, ClientBuildError> {
         let key = HttpKey {
             timeout: settings.timeout,
@@ -207,7 +205,7 @@ impl SharedHttp {
                 http
             }
         };
-        Ok(JamfClient::with_http(settings, requests, http))
+        Ok(JamfClient::with_http(settings, counters, http))
     }
 }
 
@@ -217,6 +215,17 @@ mod tests {
     use crate::jamf::client::DEFAULT_MAX_BODY_BYTES;
     use crate::jamf::Auth;
     use crate::secret::Secret;
+
+    fn test_counters() -> ClientCounters {
+        let vec = |name: &str, labels: &[&str]| {
+            prometheus::IntCounterVec::new(prometheus::Opts::new(name, "test"), labels)
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        ClientCounters {
+            requests: vec("requests_total", &["endpoint", "code"]),
+            deprecated_responses: vec("deprecated_total", &["collector"]),
+        }
+    }
 
     #[test]
     fn loopback_urls_are_recognised() {
@@ -266,6 +275,7 @@ mod tests {
     fn an_unusable_proxy_url_is_a_build_error_without_the_url() {
         let settings = ClientSettings {
             base_url: "https://lakeviewusd.jamfcloud.com".to_owned(),
+            api: crate::jamf::Api::Pro,
             auth: Auth::ClientCredentials {
                 client_id: "id".to_owned(),
                 client_secret: Secret::new("secret".to_owned()),
@@ -278,12 +288,7 @@ mod tests {
                 no_proxy: None,
             },
         };
-        let requests = IntCounterVec::new(
-            prometheus::Opts::new("requests_total", "requests"),
-            &["endpoint", "code"],
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        match JamfClient::new(settings, requests) {
+        match JamfClient::new(settings, test_counters()) {
             Err(error @ ClientBuildError::Proxy(_)) => {
                 assert!(!error.to_string().contains("hunter2"), "{error}")
             }
@@ -296,6 +301,7 @@ mod tests {
     fn servers_with_the_same_connection_settings_share_one_http_client() {
         let settings = |url: &str, timeout: u64| ClientSettings {
             base_url: url.to_owned(),
+            api: crate::jamf::Api::Pro,
             auth: Auth::ClientCredentials {
                 client_id: "id".to_owned(),
                 client_secret: Secret::new("secret".to_owned()),
@@ -305,13 +311,6 @@ mod tests {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             proxy: ProxySettings::Direct,
         };
-        let requests = || {
-            IntCounterVec::new(
-                prometheus::Opts::new("requests_total", "requests"),
-                &["endpoint", "code"],
-            )
-            .unwrap_or_else(|e| panic!("{e}"))
-        };
         let shared = SharedHttp::default();
         for (url, timeout) in [
             ("https://a.jamfcloud.com", 30),
@@ -319,7 +318,7 @@ mod tests {
             ("https://c.jamfcloud.com", 10),
         ] {
             let client = shared
-                .client(settings(url, timeout), requests())
+                .client(settings(url, timeout), test_counters())
                 .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(client.base_url(), url, "each server keeps its own URL");
         }

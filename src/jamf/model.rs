@@ -211,6 +211,23 @@ pub struct UserToken {
     pub expires: Option<serde_json::Value>,
 }
 
+/// A Jamf Platform API gateway's error: `{"errors": [{"code": ...}]}` (the Jamf Pro
+/// envelope) or `{"code": ...}`. Only the code is read.
+#[derive(Deserialize)]
+pub struct GatewayError {
+    #[serde(default)]
+    pub code: Option<serde_json::Value>,
+    #[serde(default)]
+    pub errors: Option<Vec<GatewayErrorEntry>>,
+}
+
+/// GET /pro/... → .errors[] of a gateway error
+#[derive(Deserialize)]
+pub struct GatewayErrorEntry {
+    #[serde(default)]
+    pub code: Option<serde_json::Value>,
+}
+
 fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,

@@ -11,6 +11,9 @@ use super::error::JamfError;
 
 /// One request plus this many retries for 5xx, 429, timeouts and connection errors.
 const MAX_ATTEMPTS: u32 = 4;
+/// A rate limit's 429 says when to ask again, so it is retried more often, while the
+/// deadline allows; a bound still stops a server that answers nothing else.
+const MAX_RATE_LIMITED_ATTEMPTS: u32 = 16;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
@@ -33,8 +36,8 @@ impl NoAnswer {
 }
 
 /// Runs `send` until it gives a final answer. 5xx, 408, 429, timeouts and connection
-/// errors are retried with exponential backoff and jitter (or `Retry-After`), up to
-/// `MAX_ATTEMPTS`; a wait that would end past the deadline is not started, so the last
+/// errors are retried with exponential backoff and jitter (or `Retry-After`, or a 429's
+/// rate limit reset), up to `MAX_ATTEMPTS` (`MAX_RATE_LIMITED_ATTEMPTS` for 429s); a wait that would end past the deadline is not started, so the last
 /// answer or error is returned instead. Certificate failures are not retried: they do
 /// not fix themselves within seconds.
 pub(super) async fn with_retries<F, Fut>(
@@ -53,6 +56,8 @@ where
             Err(NoAnswer::NoToken(error)) => return Err(error),
             Err(NoAnswer::Request(error)) => Err(error),
         };
+        let rate_limited =
+            matches!(&result, Ok(answer) if answer.status == StatusCode::TOO_MANY_REQUESTS);
         let (retryable, retry_after) = match &result {
             Ok(answer) => (is_retryable_status(answer.status), answer.retry_after),
             Err(
@@ -62,7 +67,12 @@ where
             ) => (true, None),
             Err(_) => (false, None),
         };
-        if !retryable || attempt >= MAX_ATTEMPTS {
+        let max_attempts = if rate_limited {
+            MAX_RATE_LIMITED_ATTEMPTS
+        } else {
+            MAX_ATTEMPTS
+        };
+        if !retryable || attempt >= max_attempts {
             return result;
         }
         let delay = retry_after.unwrap_or_else(|| backoff(attempt));

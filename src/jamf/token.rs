@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use super::client::{lock, Answer, JamfClient, Route};
 use super::error::JamfError;
 use super::model::{OAuthToken, UserToken};
+use super::platform::Api;
 use crate::secret::Secret;
 
 /// The longest a token is kept, whatever lifetime the server claims for it.
@@ -129,15 +130,12 @@ impl Tokens {
                 ];
                 let mut versioned = self.oauth_versioned.load(Ordering::SeqCst);
                 loop {
-                    let route = Route::fixed(if versioned {
-                        "/api/v1/oauth/token"
-                    } else {
-                        "/api/oauth/token"
-                    });
+                    let route = Route::fixed(client.api.oauth_path(versioned));
                     let answer = client
                         .post(&route, deadline, |request| request.form(&form))
                         .await?;
-                    if answer.status == StatusCode::NOT_FOUND && !versioned {
+                    let pro = matches!(client.api, Api::Pro);
+                    if answer.status == StatusCode::NOT_FOUND && !versioned && pro {
                         // Servers without the unversioned path have the /v1 one.
                         versioned = true;
                         self.oauth_versioned.store(true, Ordering::SeqCst);

@@ -275,6 +275,11 @@ pub const SKIPPED_RECORDS: Family<2> = counter(
     "Records Jamf sent that cannot become series (no id, or an id seen before), by collector and reason.",
     ["collector", "reason"],
 );
+pub const DEPRECATED_RESPONSES: Family<1> = counter(
+    "jamf_exporter_deprecated_responses_total",
+    "Jamf answers that carried a Deprecation or Sunset header: Jamf has announced the end of an endpoint this collector uses.",
+    ["collector"],
+);
 
 // The process.
 pub const BUILD_INFO: Family<3> = gauge(
@@ -333,6 +338,7 @@ pub const ALL: &[Declared] = &[
     API_REQUESTS.declared(),
     REFRESH_ERRORS.declared(),
     SKIPPED_RECORDS.declared(),
+    DEPRECATED_RESPONSES.declared(),
     BUILD_INFO.declared(),
     TARGETS.declared(),
     CONFIG_RELOAD_SUCCESS.declared(),

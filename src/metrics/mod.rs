@@ -29,7 +29,7 @@ use flate2::Compression;
 use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 use tokio::sync::{Mutex, OnceCell};
 
-use crate::jamf::Reason;
+use crate::jamf::{ClientCounters, Reason};
 use crate::snapshot::{CollectorName, Snapshot, SnapshotStore};
 use families::Family;
 pub use fleet::FleetMetrics;
@@ -57,6 +57,7 @@ pub struct Counters {
     pub api_requests: IntCounterVec,
     pub refresh_errors: IntCounterVec,
     pub skipped_records: IntCounterVec,
+    pub deprecated_responses: IntCounterVec,
     registry: Registry,
 }
 
@@ -68,7 +69,9 @@ impl Counters {
         let api_requests = counter_vec(&families::API_REQUESTS)?;
         let refresh_errors = counter_vec(&families::REFRESH_ERRORS)?;
         let skipped_records = counter_vec(&families::SKIPPED_RECORDS)?;
+        let deprecated_responses = counter_vec(&families::DEPRECATED_RESPONSES)?;
         for collector in enabled {
+            deprecated_responses.with_label_values(&[collector.as_str()]);
             for reason in Reason::ALL {
                 refresh_errors.with_label_values(&[collector.as_str(), reason.as_str()]);
             }
@@ -82,10 +85,12 @@ impl Counters {
         registry.register(Box::new(api_requests.clone()))?;
         registry.register(Box::new(refresh_errors.clone()))?;
         registry.register(Box::new(skipped_records.clone()))?;
+        registry.register(Box::new(deprecated_responses.clone()))?;
         Ok(Counters {
             api_requests,
             refresh_errors,
             skipped_records,
+            deprecated_responses,
             registry,
         })
     }
@@ -94,6 +99,14 @@ impl Counters {
         self.refresh_errors
             .with_label_values(&[collector.as_str(), reason.as_str()])
             .inc();
+    }
+
+    /// What the Jamf client updates itself.
+    pub fn client_counters(&self) -> ClientCounters {
+        ClientCounters {
+            requests: self.api_requests.clone(),
+            deprecated_responses: self.deprecated_responses.clone(),
+        }
     }
 
     pub fn count_skipped(&self, collector: CollectorName, reason: SkipReason, n: u64) {
@@ -123,7 +136,7 @@ impl SkipReason {
     }
 }
 
-fn counter_vec(family: &Family<2>) -> Result<IntCounterVec, prometheus::Error> {
+fn counter_vec<const N: usize>(family: &Family<N>) -> Result<IntCounterVec, prometheus::Error> {
     IntCounterVec::new(Opts::new(family.name, family.help), &family.labels)
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::config::TargetSpec;
 use crate::injected::InjectedPanics;
 use crate::jamf::client::DEFAULT_MAX_BODY_BYTES;
-use crate::jamf::{ClientSettings, ProxySettings, SharedHttp};
+use crate::jamf::{Api, ClientSettings, ProxySettings, SharedHttp};
 use crate::metrics::Counters;
 use crate::poller::Poller;
 use crate::snapshot::{CollectorName, SnapshotStore};
@@ -25,19 +25,24 @@ pub fn poller_for(
     let enabled: Vec<CollectorName> = spec.collectors.iter().copied().collect();
     let store = Arc::new(SnapshotStore::new(Poller::initial_snapshot(
         &spec.jamf.url,
+        match &spec.jamf.api {
+            Api::Pro => None,
+            Api::Platform(context) => Some(context.clone()),
+        },
         &enabled,
     )));
     let counters = Arc::new(Counters::new(&enabled)?);
     let client = http.client(
         ClientSettings {
             base_url: spec.jamf.url.clone(),
+            api: spec.jamf.api.clone(),
             auth: spec.jamf.auth.clone(),
             timeout: spec.timeout,
             ca_file: spec.ca_file.clone(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             proxy: proxy.clone(),
         },
-        counters.api_requests.clone(),
+        counters.client_counters(),
     )?;
     Ok(Poller {
         client: Arc::new(client),

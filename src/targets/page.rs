@@ -72,7 +72,7 @@ pub fn render(
 <td data-label=\"Last refresh\">{} ({})</td><td data-label=\"Soonest renewal\">{soonest}</td>\
 <td data-label=\"Links\"><a href=\"/probe?target={name}\">probe</a> · \
 <a href=\"/?target={name}\">tokens</a> · <a href=\"/calendar.ics?target={name}\">calendar</a></td></tr>",
-                escape(&snapshot.instance_url),
+                escape(&snapshot.server_name()),
                 date(snapshot.last_refresh),
                 escape(&age(snapshot.last_refresh, now)),
             );

@@ -57,6 +57,7 @@ pub async fn plan(config: &Config) -> anyhow::Result<(Option<demo::Simulator>, P
                 .context("cannot start the demo Jamf Pro simulator")?;
             let target = JamfTarget {
                 url: simulator.base_url(),
+                api: crate::jamf::Api::Pro,
                 auth,
             };
             tracing::info!(url = %target.url, "demo mode: serving a simulated Jamf Pro on loopback");
@@ -85,12 +86,12 @@ pub fn single_spec(config: &Config, jamf: JamfTarget) -> TargetSpec {
         .unwrap_or_else(|| jamf.url.clone());
     TargetSpec {
         name,
-        jamf,
         timeout: config.jamf_timeout,
         ca_file: config.jamf_ca_file.clone(),
         refresh_interval: config.refresh_interval,
         refresh_timeout: config.refresh_timeout,
-        collectors: config.collectors.clone(),
+        collectors: jamf.collectors(&config.collectors),
+        jamf,
     }
 }
 

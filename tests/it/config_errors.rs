@@ -57,6 +57,12 @@ fn bad_configurations_name_the_flag() {
         (vec!["--demo", "--jamf.url", URL], vec![], "--demo and --jamf.url cannot be used together: the demo serves its own simulated Jamf Pro".into()),
         (vec!["--log.level", "loud", "--demo"], vec![], "clap: InvalidValue".into()),
         (vec!["--demo", "--collector.nonsense"], vec![], "clap: UnknownArgument".into()),
+        (vec!["--jamf.url", URL, "--jamf.api", "platform", "--jamf.environment-id", "e1", "--jamf.username", "me"], vec![("JAMF_PASSWORD", "y")], "--jamf.username: the Jamf Platform API (--jamf.api platform) takes only an API client; use --jamf.client-id with --jamf.client-secret-file (or JAMF_CLIENT_SECRET)".into()),
+        ([&["--jamf.url", URL, "--jamf.api", "platform"][..], &client].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--jamf.environment-id: missing: --jamf.api platform needs --jamf.environment-id (or --jamf.tenant-id)".into()),
+        ([&["--jamf.url", URL, "--jamf.api", "platform", "--jamf.environment-id", "e1", "--jamf.tenant-id", "t1"][..], &client].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--jamf.environment-id: set together with --jamf.tenant-id: the Jamf Platform API takes exactly one of them".into()),
+        ([&["--jamf.url", URL, "--jamf.tenant-id", "t1"][..], &client].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--jamf.tenant-id: only used with --jamf.api platform".into()),
+        ([&["--jamf.url", URL, "--jamf.api", "platform", "--jamf.environment-id", "e 1"][..], &client].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--jamf.environment-id: must be 1 to 128 of A-Z, a-z, 0-9, '-', '_' and '.' (Jamf's ids are UUIDs)".into()),
+        (vec!["--jamf.url", URL, "--jamf.api", "classic"], vec![], "clap: InvalidValue".into()),
     ];
     for (args, env, expected) in cases {
         let got = check(&args, &env)

@@ -12,6 +12,7 @@ mod happy_path;
 mod harness;
 mod hostile;
 mod multi_target;
+mod platform;
 mod process;
 mod properties;
 mod proxy;

@@ -516,7 +516,7 @@ fn bad_config_files_name_the_target_and_the_key() {
         ),
         (
             format!("targets:\n  - name: lakeview\n    url: https://l.example\n    {login}\n    colectors: [vpp]\n"),
-            "--config.file: target \"lakeview\": unknown field `colectors`, expected one of `name`, `url`, `client_id`, `client_secret_file`, `username`, `password_file`, `timeout`, `ca_file`, `refresh_interval`, `refresh_timeout`, `collectors`".into(),
+            "--config.file: target \"lakeview\": unknown field `colectors`, expected one of `name`, `url`, `api`, `environment_id`, `tenant_id`, `client_id`, `client_secret_file`, `username`, `password_file`, `timeout`, `ca_file`, `refresh_interval`, `refresh_timeout`, `collectors`".into(),
         ),
         (
             format!("targets:\n{}{}", ok("twin"), ok("twin")),
@@ -552,7 +552,7 @@ fn bad_config_files_name_the_target_and_the_key() {
         ),
         (
             format!("defaults:\n  refresh_interval: 5m\n  url: https://x.example\ntargets:\n{}", ok("a")),
-            "--config.file: defaults: unknown field `url`, expected one of `timeout`, `ca_file`, `refresh_interval`, `refresh_timeout`, `collectors`".into(),
+            "--config.file: defaults: unknown field `url`, expected one of `api`, `timeout`, `ca_file`, `refresh_interval`, `refresh_timeout`, `collectors`".into(),
         ),
         (
             format!("defaults:\n  refresh_interval: soon\ntargets:\n{}", ok("lakeview")),
@@ -565,6 +565,30 @@ fn bad_config_files_name_the_target_and_the_key() {
         (
             format!("defaults:\n  collectors: [vpp, nonsense]\ntargets:\n{}", ok("lakeview")),
             "--config.file: defaults: collectors: unknown collector \"nonsense\"".into(),
+        ),
+        (
+            "targets:\n  - name: acme\n    api: platform\n    environment_id: e1\n    url: https://eu.api.jamfcloud.com\n    username: me\n    password_file: /nonexistent/pw\n".into(),
+            "--config.file: target \"acme\": username: the Jamf Platform API (api: platform) takes only an API client; use client_id with client_secret_file".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    api: platform\n    url: https://eu.api.jamfcloud.com\n    {login}\n"),
+            "--config.file: target \"acme\": environment_id: missing: api: platform needs environment_id (or tenant_id)".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    api: platform\n    environment_id: e1\n    tenant_id: t1\n    url: https://eu.api.jamfcloud.com\n    {login}\n"),
+            "--config.file: target \"acme\": environment_id: set together with tenant_id: the Jamf Platform API takes exactly one of them".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    tenant_id: t1\n    url: https://eu.api.jamfcloud.com\n    {login}\n"),
+            "--config.file: target \"acme\": tenant_id: only used with api: platform".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    api: classic\n    url: https://x.example\n    {login}\n"),
+            "--config.file: target \"acme\": api: \"classic\" is neither pro nor platform".into(),
+        ),
+        (
+            format!("defaults:\n  api: gateway\ntargets:\n{}", ok("lakeview")),
+            "--config.file: defaults: api: \"gateway\" is neither pro nor platform".into(),
         ),
     ];
     let path = dir.path().join("jamf_exporter.yml");
@@ -580,8 +604,9 @@ fn bad_config_files_name_the_target_and_the_key() {
     }
 
     std::fs::write(&path, format!("targets:\n{}", ok("a"))).expect("written");
-    let flag_cases: [(&[&str], &str); 5] = [
+    let flag_cases: [(&[&str], &str); 6] = [
         (&["--jamf.url", "https://x.example"], "--config.file and --jamf.url cannot be used together: each target's settings come from the file"),
+        (&["--jamf.api", "platform"], "--config.file and --jamf.api cannot be used together: each target's settings come from the file"),
         (&["--demo"], "--config.file and --demo cannot be used together: each target's settings come from the file"),
         (&["--jamf.timeout", "10s"], "--config.file and --jamf.timeout cannot be used together: each target's settings come from the file"),
         (&["--shard.total", "2", "--shard.index", "2"], "--shard.index: 2 is not below --shard.total 2; shards are numbered from 0"),
@@ -837,7 +862,7 @@ fn the_example_configuration_file_loads() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let example = std::fs::read_to_string(root.join("examples/jamf_exporter.yml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    for name in ["lakeview", "hillside"] {
+    for name in ["lakeview", "hillside", "acme"] {
         std::fs::write(dir.path().join(name), "secret\n").unwrap();
     }
     let pki = crate::tls::Pki::new(&["jamf.hillside.example"]);
@@ -860,7 +885,17 @@ fn the_example_configuration_file_loads() {
     };
     let loaded = parse(&text, &flags, Shard::WHOLE).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = loaded.mine.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["lakeview", "hillside"]);
+    assert_eq!(names, ["lakeview", "hillside", "acme-eu"]);
+    let acme = &loaded.mine[2];
+    assert_eq!(
+        acme.jamf.api,
+        jamf_exporter::jamf::Api::Platform(jamf_exporter::jamf::Context::Environment(
+            "6c1f0a2e-7f3b-4a55-9d0e-2b8c4e1a9f70".into()
+        ))
+    );
+    assert!(!acme.collectors.contains(&CollectorName::Healthcheck));
+    assert!(!acme.collectors.contains(&CollectorName::ServerCertificate));
+    assert!(acme.collectors.contains(&CollectorName::Vpp));
     let hillside = &loaded.mine[1];
     assert_eq!(
         hillside.refresh_interval,
