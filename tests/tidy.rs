@@ -35,6 +35,7 @@ const CONTRACT_ALERTS: &[(&str, &str)] = &[
     ("JamfCollectorFailing", "warning"),
     ("JamfExporterDown", "critical"),
     ("JamfExporterStalled", "critical"),
+    ("JamfApiEndpointDeprecated", "info"),
     ("JamfSupervisionIdentityExpiringSoon", "warning"),
     ("JamfSupervisionIdentityExpired", "critical"),
     ("JamfCloudServicesTokenExpiringSoon", "warning"),
