@@ -1390,3 +1390,135 @@ fn demo_renewals_are_due_as_documented() {
     assert!(days(DateTime::from_timestamp(csa, 0).unwrap()) > 30.0);
     assert_eq!(demo.cloud_ldaps.len(), 1);
 }
+
+/// A gateway token from the simulator in gateway mode, with its `expires_in`.
+async fn gateway_token(client: &Client, sim: &Simulator) -> (String, Value) {
+    let response = client
+        .post(format!("{}/auth/token", sim.base_url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "demo-client"),
+            ("client_secret", "demo-secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json_body(response).await;
+    (
+        body["access_token"].as_str().unwrap().to_owned(),
+        body["expires_in"].clone(),
+    )
+}
+
+#[tokio::test]
+async fn the_gateway_serves_jamf_pro_under_pro_for_its_environment_only() {
+    let sim = start(SimulatorConfig::gateway("env-1")).await;
+    let client = client();
+    let (token, expires_in) = gateway_token(&client, &sim).await;
+    assert_eq!(expires_in, json!(900));
+    let get = |path: &str, environment: Option<&str>| {
+        let mut request = client
+            .get(format!("{}{path}", sim.base_url()))
+            .bearer_auth(&token);
+        if let Some(id) = environment {
+            request = request.header("X-Environment-Id", id);
+        }
+        request.send()
+    };
+
+    let ok = get("/pro/v1/jamf-pro-version", Some("env-1"))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    for header in [
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+    ] {
+        assert!(ok.headers().contains_key(header), "{header}");
+    }
+
+    let api = get("/api/v1/jamf-pro-version", Some("env-1"))
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::NOT_FOUND);
+    assert!(api.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    assert_eq!(api.text().await.unwrap(), "404 page not found");
+
+    let missing = get("/pro/v1/jamf-pro-version", None).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        json_body(missing).await["errors"][0]["code"],
+        "REQUEST_CONTEXT_NOT_PROVIDED"
+    );
+    let wrong = get("/pro/v1/jamf-pro-version", Some("env-2"))
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    assert_eq!(json_body(wrong).await["code"], "ENVIRONMENT_NOT_FOUND");
+
+    // Jamf Pro serves the built-in CA to anyone; the gateway wants the token.
+    let anonymous = client
+        .get(format!(
+            "{}/pro/v1/pki/certificate-authority/active",
+            sim.base_url()
+        ))
+        .header("X-Environment-Id", "env-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_gateway_answers_429_over_its_limit_until_the_reset() {
+    let sim = start(SimulatorConfig::gateway("env-1")).await;
+    sim.gateway_limit(2);
+    let client = client();
+    let (token, _) = gateway_token(&client, &sim).await;
+    // Sent at once, within one second (or two, should the second change between them).
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let response = client
+            .get(format!("{}/pro/v1/jamf-pro-version", sim.base_url()))
+            .bearer_auth(&token)
+            .header("X-Environment-Id", "env-1")
+            .send()
+            .await
+            .unwrap();
+        let remaining = response.headers()["x-ratelimit-remaining"].clone();
+        statuses.push((response.status().as_u16(), remaining));
+    }
+    assert!(
+        statuses.iter().any(|(status, _)| *status == 429),
+        "{statuses:?}"
+    );
+    assert!(statuses
+        .iter()
+        .filter(|(status, _)| *status == 429)
+        .all(|(_, remaining)| remaining == "0"));
+    let seen = sim.gateway_requests();
+    assert_eq!(seen.len(), 7, "the token request counts too");
+}
+
+#[tokio::test]
+async fn added_headers_reach_any_route() {
+    let sim = start(SimulatorConfig::demo()).await;
+    sim.add_header("/api/v1/*", "Deprecation", "date=\"2026-06-01\"");
+    let response = client()
+        .get(format!("{}/api/v1/health-check", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["deprecation"], "date=\"2026-06-01\"");
+    let other = client()
+        .get(format!("{}/healthCheck.html", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(!other.headers().contains_key("deprecation"));
+}

@@ -284,3 +284,41 @@ async fn hostile_names_are_quoted_in_the_perfdata() {
     );
     simulator.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_platform_target_is_named_by_its_environment_and_gateway_host() {
+    let environment = "6c1f0a2e-7f3b-4a55-9d0e-2b8c4e1a9f70";
+    let mut config = SimulatorConfig::gateway(environment);
+    config.credentials.client_secret = SECRET.to_owned();
+    let simulator = Simulator::start(config).await.expect("simulator starts");
+    let url = simulator.base_url();
+    let run = check(
+        &[
+            "--jamf.url",
+            &url,
+            "--jamf.api",
+            "platform",
+            "--jamf.environment-id",
+            environment,
+            "--jamf.client-id",
+            "demo-client",
+            "--output",
+            "text",
+        ],
+        &[("JAMF_CLIENT_SECRET", SECRET)],
+    )
+    .await;
+    assert!(
+        run.stdout.starts_with(&format!(
+            "Jamf Pro renewal report for environment {environment} at 127.0.0.1\n"
+        )),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(!run.stdout.contains("healthcheck"), "{}", run.stdout);
+    assert!(simulator
+        .gateway_requests()
+        .iter()
+        .all(|request| !request.path.starts_with("/api/")));
+}

@@ -136,6 +136,45 @@ proptest! {
     }
 
     #[test]
+    fn any_rate_limit_reset_is_waited_at_most_until_the_deadline(
+        reset in prop_oneof![
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just("18446744073709551615".to_owned()),
+            // A year ahead: clamped, and never past the refresh's deadline.
+            Just((jamf_exporter::demo::unix_seconds(std::time::SystemTime::now()) + 31_536_000).to_string()),
+            Just("0".to_owned()),
+            "[ -~]{0,20}",
+        ],
+        rate_limited in any::<bool>(),
+    ) {
+        block_on(async {
+            const ENVIRONMENT: &str = "env-1";
+            let setup = harness::start_custom(
+                SimulatorConfig::gateway(ENVIRONMENT),
+                Login::Client,
+                &["--jamf.api", "platform", "--jamf.environment-id", ENVIRONMENT, "--refresh.timeout", "3s"],
+                |_| {},
+            )
+            .await;
+            let path = "/pro/v1/volume-purchasing-locations";
+            setup.simulator.add_header(path, "x-ratelimit-reset", &reset);
+            if rate_limited {
+                setup.simulator.inject(FaultRule::times(path, Fault::status(429), 1));
+            } else {
+                setup.simulator.add_header(path, "x-ratelimit-remaining", "0");
+            }
+            let started = std::time::Instant::now();
+            let metrics = refresh_and_read(&setup).await;
+            assert!(started.elapsed() < std::time::Duration::from_secs(10), "{reset}");
+            let vpp = metrics.value("jamf_collector_success", &[("collector", "vpp")]);
+            let limited = errors(&metrics, "vpp", "rate_limited");
+            assert!(vpp == Some(1.0) || limited == 1.0, "{reset}: {vpp:?} {limited}");
+            setup.stop().await;
+        });
+    }
+
+    #[test]
     fn any_count_or_date_in_a_record_costs_only_that_sample(
         purchased in json_number(),
         expiry in json_date(),

@@ -13,6 +13,8 @@ const CLIENT_SECRET: &str = "CANARY-client-secret-5f1e0c9a";
 const USERNAME: &str = "svc-prometheus";
 const PASSWORD: &str = "CANARY-password-83b2d4e7";
 
+const ENVIRONMENT: &str = "0e7c2a44-1b9f-4c1d-9a3e-5d6f7a8b9c0d";
+
 fn simulator_config() -> SimulatorConfig {
     SimulatorConfig {
         credentials: Credentials {
@@ -23,6 +25,14 @@ fn simulator_config() -> SimulatorConfig {
         },
         ..SimulatorConfig::demo()
     }
+}
+
+/// How the exporter reaches the simulator.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Pro,
+    /// Through the Jamf Platform API gateway, where Jamf Pro's paths are under `/pro`.
+    Platform,
 }
 
 /// A Jamf error body that quotes what it was sent, as a careless proxy or server might.
@@ -70,25 +80,35 @@ async fn run_through_failures(
     login_flag: [&str; 2],
     env: (&str, &str),
     token_path: &str,
+    kind: Kind,
 ) -> String {
     let url = simulator.base_url();
-    let child = process::Exporter::spawn(
-        &[
-            "--jamf.url",
-            &url,
-            login_flag[0],
-            login_flag[1],
-            "--log.level",
-            "debug",
-            "--refresh.interval",
-            "1s",
-            "--refresh.timeout",
-            "3s",
-            "--collector.vpp_content",
-        ],
-        &[env],
-    )
-    .await;
+    let mut args = vec![
+        "--jamf.url",
+        &url,
+        login_flag[0],
+        login_flag[1],
+        "--log.level",
+        "debug",
+        "--refresh.interval",
+        "1s",
+        "--refresh.timeout",
+        "3s",
+        "--collector.vpp_content",
+    ];
+    let prefix = match kind {
+        Kind::Pro => "/api",
+        Kind::Platform => {
+            args.extend([
+                "--jamf.api",
+                "platform",
+                "--jamf.environment-id",
+                ENVIRONMENT,
+            ]);
+            "/pro"
+        }
+    };
+    let child = process::Exporter::spawn(&args, &[env]).await;
     child.wait_until_ready().await;
     let good = child.metrics().await;
     assert_eq!(good.value("jamf_up", &[]), Some(1.0), "{}", child.stderr());
@@ -100,8 +120,19 @@ async fn run_through_failures(
          basic={}",
         base64::engine::general_purpose::STANDARD.encode(format!("{USERNAME}:{PASSWORD}"))
     );
+    if kind == Kind::Platform {
+        // A gateway error whose code the exporter reads, quoting what it was sent.
+        simulator.inject(FaultRule::always(
+            "/pro/v1/supervision-identities",
+            echo(
+                404,
+                "application/json",
+                format!(r#"{{"code":"ENVIRONMENT_NOT_FOUND","message":"{quoted}"}}"#),
+            ),
+        ));
+    }
     simulator.inject(FaultRule::always(
-        "/api/v1/volume-purchasing-locations",
+        format!("{prefix}/v1/volume-purchasing-locations"),
         echo(
             401,
             "application/json",
@@ -109,7 +140,7 @@ async fn run_through_failures(
         ),
     ));
     simulator.inject(FaultRule::always(
-        "/api/v1/*",
+        format!("{prefix}/v1/*"),
         echo(
             500,
             "text/html",
@@ -120,9 +151,13 @@ async fn run_through_failures(
         "/healthCheck.html",
         echo(503, "text/html", format!("<p>{quoted}</p>")),
     ));
+    let failing: &[&str] = match kind {
+        Kind::Pro => &["vpp", "ade", "healthcheck"],
+        Kind::Platform => &["vpp", "ade", "supervision_identities"],
+    };
     child
         .wait_for("data requests to fail", |metrics| {
-            ["vpp", "ade", "healthcheck"].iter().all(|collector| {
+            failing.iter().all(|collector| {
                 metrics.value("jamf_collector_success", &[("collector", collector)]) == Some(0.0)
             })
         })
@@ -169,8 +204,33 @@ async fn the_client_secret_and_tokens_never_show() {
         ["--jamf.client-id", CLIENT_ID],
         ("JAMF_CLIENT_SECRET", CLIENT_SECRET),
         "/api/oauth/token",
+        Kind::Pro,
     )
     .await;
+    assert_absent(&shown, &tokens_and(&simulator, &[CLIENT_SECRET]));
+}
+
+#[tokio::test]
+async fn the_platform_client_secret_and_tokens_never_show() {
+    let simulator = Simulator::start(SimulatorConfig {
+        gateway: SimulatorConfig::gateway(ENVIRONMENT).gateway,
+        token_lifetime: std::time::Duration::from_secs(900),
+        ..simulator_config()
+    })
+    .await
+    .unwrap();
+    let shown = run_through_failures(
+        &simulator,
+        ["--jamf.client-id", CLIENT_ID],
+        ("JAMF_CLIENT_SECRET", CLIENT_SECRET),
+        "/auth/token",
+        Kind::Platform,
+    )
+    .await;
+    assert!(
+        shown.contains("ENVIRONMENT_NOT_FOUND"),
+        "the code is logged"
+    );
     assert_absent(&shown, &tokens_and(&simulator, &[CLIENT_SECRET]));
 }
 
@@ -182,6 +242,7 @@ async fn the_account_password_and_tokens_never_show() {
         ["--jamf.username", USERNAME],
         ("JAMF_PASSWORD", PASSWORD),
         "/api/v1/auth/token",
+        Kind::Pro,
     )
     .await;
     let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USERNAME}:{PASSWORD}"));
