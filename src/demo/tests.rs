@@ -30,8 +30,13 @@ async fn start(config: SimulatorConfig) -> Simulator {
 
 /// The OAuth token request with the demo credentials.
 async fn oauth_response(client: &Client, sim: &Simulator) -> reqwest::Response {
+    oauth_response_at(client, sim, "/api/oauth/token").await
+}
+
+/// The OAuth token request with the demo credentials to `path`.
+async fn oauth_response_at(client: &Client, sim: &Simulator, path: &str) -> reqwest::Response {
     client
-        .post(format!("{}/api/oauth/token", sim.base_url()))
+        .post(format!("{}{path}", sim.base_url()))
         .form(&[
             ("grant_type", "client_credentials"),
             ("client_id", "demo-client"),
@@ -1393,16 +1398,7 @@ fn demo_renewals_are_due_as_documented() {
 
 /// A gateway token from the simulator in gateway mode, with its `expires_in`.
 async fn gateway_token(client: &Client, sim: &Simulator) -> (String, Value) {
-    let response = client
-        .post(format!("{}/auth/token", sim.base_url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "demo-client"),
-            ("client_secret", "demo-secret"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = oauth_response_at(client, sim, "/auth/token").await;
     assert_eq!(response.status(), StatusCode::OK);
     let body = json_body(response).await;
     (
