@@ -255,6 +255,20 @@ class Objects(unittest.TestCase):
         self.assertEqual(config["defaults"], {"refresh_interval": "5m"})
         self.assertEqual(hillside["collectors"], ["vpp", "vpp_content", "ade", "notifications"])
 
+    def test_a_platform_target_keeps_its_api_and_environment(self):
+        values = copy.deepcopy(value_sets()["multi-target"])
+        values["config"]["targets"].append({
+            "name": "acme-eu", "api": "platform", "url": "https://eu.api.jamfcloud.com",
+            "environment_id": "6c1f0a2e-7f3b-4a55-9d0e-2b8c4e1a9f70",
+            "client_id": "9d2e4c1b", "client_secret_file": "acme",
+        })
+        config_maps = [c for c in of_kind(render(values), "ConfigMap") if "config.yml" in c["data"]]
+        [config_map] = config_maps
+        acme = yaml.safe_load(config_map["data"]["config.yml"])["targets"][-1]
+        self.assertEqual(acme["api"], "platform")
+        self.assertEqual(acme["environment_id"], "6c1f0a2e-7f3b-4a55-9d0e-2b8c4e1a9f70")
+        self.assertEqual(acme["client_secret_file"], f"{SECRETS}/acme")
+
     def test_single_server_service_monitor_scrapes_metrics(self):
         [monitor] = of_kind(self.rendered["api-client"], "ServiceMonitor")
         self.assertEqual(monitor["metadata"]["labels"]["release"], "kube-prometheus-stack")
