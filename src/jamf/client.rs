@@ -428,13 +428,13 @@ impl JamfClient {
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| parse_retry_after(value, chrono::Utc::now()));
             let rate = RateHeaders::read(headers);
+            let wall = std::time::SystemTime::now();
+            self.rate.observe(rate, wall);
             let rate_limited = status == StatusCode::TOO_MANY_REQUESTS;
-            let until_reset = rate.until_reset(std::time::SystemTime::now());
-            let wait = match (retry_after, until_reset) {
+            let wait = match (retry_after, rate.until_reset(wall)) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
             };
-            self.rate.observe(rate, rate_limited, wait);
             let deprecation = deprecation_header(headers);
             let body = read_limited(response, endpoint, self.max_body_bytes).await?;
             Ok::<_, JamfError>(Answer {

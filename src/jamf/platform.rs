@@ -229,7 +229,7 @@ impl RateGate {
         }
         let since_epoch = wall.duration_since(UNIX_EPOCH).unwrap_or_default();
         let second = since_epoch.as_secs();
-        let edge = (since_epoch + EDGE).as_secs();
+        let edge = since_epoch.saturating_add(EDGE).as_secs();
         let count = |state: &GateState, second: u64| {
             state
                 .started
@@ -247,7 +247,10 @@ impl RateGate {
                 return Some(now.checked_add(to_next).unwrap_or(now));
             }
         }
-        state.started.retain(|(at, _)| *at >= second);
+        // Only this second and the next matter; a clock set back leaves nothing behind.
+        state
+            .started
+            .retain(|(at, _)| *at == second || Some(*at) == second.checked_add(1));
         let seconds = if edge == second {
             vec![second]
         } else {
@@ -262,19 +265,19 @@ impl RateGate {
         None
     }
 
-    /// Learns from an answer's headers; a 429 or `remaining: 0` closes the gate until
-    /// the reset (`wait`, when the answer carried a `Retry-After` instead).
-    pub(super) fn observe(&self, headers: RateHeaders, rate_limited: bool, wait: Option<Duration>) {
+    /// Learns from an answer's headers; `remaining: 0` closes the gate until the reset
+    /// (the gateway's 429s carry it). A 429 without it delays only its own retry.
+    pub(super) fn observe(&self, headers: RateHeaders, wall: SystemTime) {
         let mut state = lock(&self.state);
         if headers.limit.is_some() {
             state.limit = headers.limit;
         }
-        if rate_limited || headers.remaining == Some(0) {
+        if headers.remaining == Some(0) {
             let now = Instant::now();
-            let until = wait
-                .map(|wait| wait.min(MAX_RESET_WAIT))
-                .and_then(|wait| now.checked_add(wait));
-            if let Some(until) = until {
+            if let Some(until) = headers
+                .until_reset(wall)
+                .and_then(|wait| now.checked_add(wait))
+            {
                 state.closed_until = Some(state.closed_until.map_or(until, |old| old.max(until)));
             }
         }
@@ -364,8 +367,7 @@ mod tests {
                 limit: Some(3),
                 ..RateHeaders::default()
             },
-            false,
-            None,
+            SystemTime::now(),
         );
         // Mid-second, away from its edge.
         let wall = UNIX_EPOCH + Duration::from_millis(1_000_400);
@@ -387,8 +389,7 @@ mod tests {
                 limit: Some(1),
                 ..RateHeaders::default()
             },
-            false,
-            None,
+            SystemTime::now(),
         );
         let now = Instant::now();
         let edge = UNIX_EPOCH + Duration::from_millis(1_000_900);
@@ -400,16 +401,28 @@ mod tests {
     #[test]
     fn remaining_zero_closes_the_gate_until_the_reset() {
         let gate = RateGate::default();
+        let wall = UNIX_EPOCH + Duration::from_millis(1_000_400);
         gate.observe(
+            RateHeaders {
+                remaining: Some(0),
+                reset: Some(1_003),
+                ..RateHeaders::default()
+            },
+            wall,
+        );
+        let now = Instant::now();
+        let wait = gate.try_admit(now, wall);
+        assert!(wait.is_some_and(|until| until > now + Duration::from_secs(2)));
+
+        // Without a reset there is nothing to wait for.
+        let open = RateGate::default();
+        open.observe(
             RateHeaders {
                 remaining: Some(0),
                 ..RateHeaders::default()
             },
-            false,
-            Some(Duration::from_secs(2)),
+            wall,
         );
-        let now = Instant::now();
-        let wait = gate.try_admit(now, SystemTime::now());
-        assert!(wait.is_some_and(|until| until > now + Duration::from_secs(1)));
+        assert_eq!(open.try_admit(now, wall), None);
     }
 }
