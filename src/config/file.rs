@@ -366,6 +366,9 @@ fn target(
             .map(|text| CollectorName::from_str(text).map_err(|e| at("collectors", &e)))
             .collect::<Result<BTreeSet<_>, _>>()?,
     };
+    if matches!(api, Api::Platform(_)) {
+        super::gateway_url(&url).map_err(|problem| at("url", &problem))?;
+    }
     let jamf = JamfTarget { url, api, auth };
     Ok(TargetSpec {
         name,

@@ -337,6 +337,16 @@ pub(crate) struct ApiNames {
     pub tenant: &'static str,
 }
 
+/// A gateway's URL is its host alone: Jamf Pro's paths go under its `/pro`.
+pub(crate) fn gateway_url(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if parsed.path() == "/" || parsed.path().is_empty() => Ok(()),
+        _ => Err(format!(
+            "{url:?} has a path; the Jamf Platform API gateway's URL is its host alone, e.g. https://eu.api.jamfcloud.com"
+        )),
+    }
+}
+
 /// The longest environment or tenant id; Jamf's are UUIDs.
 const MAX_CONTEXT_ID: usize = 128;
 
@@ -556,11 +566,11 @@ impl Config {
                     "--jamf.username: the Jamf Platform API (--jamf.api platform) takes only an API client; use --jamf.client-id with --jamf.client-secret-file (or JAMF_CLIENT_SECRET)",
                 ));
             }
-            Source::Jamf(JamfTarget {
-                url: validate_url(url)?,
-                api,
-                auth,
-            })
+            let url = validate_url(url)?;
+            if matches!(api, Api::Platform(_)) {
+                gateway_url(&url).map_err(|problem| error(format!("--jamf.url: {problem}")))?;
+            }
+            Source::Jamf(JamfTarget { url, api, auth })
         };
         let jamf_timeout = positive_duration("--jamf.timeout", &raw.jamf_timeout)?;
         let refresh_interval = match (

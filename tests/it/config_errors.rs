@@ -63,6 +63,7 @@ fn bad_configurations_name_the_flag() {
         ([&["--jamf.url", URL, "--jamf.tenant-id", "t1"][..], &client].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--jamf.tenant-id: only used with --jamf.api platform".into()),
         ([&["--jamf.url", URL, "--jamf.api", "platform", "--jamf.environment-id", "e 1"][..], &client].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--jamf.environment-id: must be 1 to 128 of A-Z, a-z, 0-9, '-', '_' and '.' (Jamf's ids are UUIDs)".into()),
         (vec!["--jamf.url", URL, "--jamf.api", "classic"], vec![], "clap: InvalidValue".into()),
+        ([&["--jamf.url", "https://eu.api.jamfcloud.com/pro", "--jamf.api", "platform", "--jamf.environment-id", "e1"][..], &client].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--jamf.url: \"https://eu.api.jamfcloud.com/pro\" has a path; the Jamf Platform API gateway's URL is its host alone, e.g. https://eu.api.jamfcloud.com".into()),
     ];
     for (args, env, expected) in cases {
         let got = check(&args, &env)

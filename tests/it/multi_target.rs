@@ -587,6 +587,10 @@ fn bad_config_files_name_the_target_and_the_key() {
             "--config.file: target \"acme\": api: \"classic\" is neither pro nor platform".into(),
         ),
         (
+            format!("targets:\n  - name: acme\n    api: platform\n    environment_id: e1\n    url: https://eu.api.jamfcloud.com/pro/\n    {login}\n"),
+            "--config.file: target \"acme\": url: \"https://eu.api.jamfcloud.com/pro\" has a path; the Jamf Platform API gateway's URL is its host alone, e.g. https://eu.api.jamfcloud.com".into(),
+        ),
+        (
             format!("defaults:\n  api: gateway\ntargets:\n{}", ok("lakeview")),
             "--config.file: defaults: api: \"gateway\" is neither pro nor platform".into(),
         ),
