@@ -88,7 +88,8 @@ pub struct JamfClient {
     pub(super) api: Api,
     max_body_bytes: usize,
     in_flight: Semaphore,
-    rate: RateGate,
+    /// Shared with the other clients of the same gateway and API client.
+    rate: Arc<RateGate>,
     tokens: Tokens,
     counters: ClientCounters,
     /// The collectors whose deprecation notice has been logged.
@@ -150,14 +151,21 @@ impl JamfClient {
         counters: ClientCounters,
     ) -> Result<JamfClient, ClientBuildError> {
         let http = build_http(&settings)?;
-        Ok(JamfClient::with_http(settings, counters, http))
+        Ok(JamfClient::with_http(
+            settings,
+            counters,
+            http,
+            Arc::new(RateGate::default()),
+        ))
     }
 
-    /// A client for one Jamf server over an HTTP client that may be shared.
+    /// A client for one Jamf server over an HTTP client and a rate gate that may be
+    /// shared.
     pub(super) fn with_http(
         settings: ClientSettings,
         counters: ClientCounters,
         http: reqwest::Client,
+        rate: Arc<RateGate>,
     ) -> JamfClient {
         JamfClient {
             http,
@@ -165,7 +173,7 @@ impl JamfClient {
             api: settings.api,
             max_body_bytes: settings.max_body_bytes,
             in_flight: Semaphore::new(MAX_IN_FLIGHT),
-            rate: RateGate::default(),
+            rate,
             tokens: Tokens::new(settings.auth),
             counters,
             deprecation_logged: std::sync::Mutex::new(HashSet::new()),

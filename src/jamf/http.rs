@@ -3,9 +3,12 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::client::{lock, ClientCounters, ClientSettings, JamfClient, MAX_IN_FLIGHT};
+use super::platform::RateGates;
+use super::token::Auth;
 
 /// Which HTTP proxy, if any, requests to Jamf go through.
 #[derive(Clone, PartialEq, Eq)]
@@ -180,9 +183,19 @@ struct HttpKey {
 #[derive(Default)]
 pub struct SharedHttp {
     built: std::sync::Mutex<Vec<(HttpKey, reqwest::Client)>>,
+    rate_gates: Arc<RateGates>,
 }
 
 impl SharedHttp {
+    /// HTTP clients whose rate gates are shared through `rate_gates`, which may outlive
+    /// this load (targets kept across a reload keep sharing with the new ones).
+    pub fn sharing_rate_limits(rate_gates: Arc<RateGates>) -> SharedHttp {
+        SharedHttp {
+            built: std::sync::Mutex::new(Vec::new()),
+            rate_gates,
+        }
+    }
+
     /// A client for one Jamf server, over an HTTP client built for the same settings
     /// before, if any.
     pub fn client(
@@ -205,7 +218,12 @@ impl SharedHttp {
                 http
             }
         };
-        Ok(JamfClient::with_http(settings, counters, http))
+        let login = match &settings.auth {
+            Auth::ClientCredentials { client_id, .. } => client_id.as_str(),
+            Auth::User { username, .. } => username.as_str(),
+        };
+        let rate = self.rate_gates.gate(&settings.base_url, login);
+        Ok(JamfClient::with_http(settings, counters, http, rate))
     }
 }
 

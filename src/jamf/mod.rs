@@ -15,5 +15,5 @@ pub mod token;
 pub use client::{ClientCounters, ClientSettings, JamfClient, Refresh, Route};
 pub use error::{JamfError, Reason};
 pub use http::{ClientBuildError, ProxySettings, SharedHttp};
-pub use platform::{Api, Context};
+pub use platform::{Api, Context, RateGates};
 pub use token::Auth;

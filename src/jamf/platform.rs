@@ -202,6 +202,33 @@ struct GateState {
 
 const EDGE: Duration = Duration::from_millis(250);
 
+/// The rate gates of the clients that share one limit: the gateway counts requests per
+/// API client, so targets of one gateway logging in with the same client share a gate.
+/// A gate lives as long as a client uses it.
+#[derive(Default)]
+pub struct RateGates {
+    gates: std::sync::Mutex<Vec<(String, std::sync::Weak<RateGate>)>>,
+}
+
+impl RateGates {
+    /// The gate of the clients that log in as `login` at `base_url`.
+    pub(super) fn gate(&self, base_url: &str, login: &str) -> std::sync::Arc<RateGate> {
+        let key = format!("{login}@{base_url}");
+        let mut gates = lock(&self.gates);
+        gates.retain(|(_, gate)| gate.strong_count() > 0);
+        if let Some(gate) = gates
+            .iter()
+            .find(|(known, _)| *known == key)
+            .and_then(|(_, gate)| gate.upgrade())
+        {
+            return gate;
+        }
+        let gate = std::sync::Arc::new(RateGate::default());
+        gates.push((key, std::sync::Arc::downgrade(&gate)));
+        gate
+    }
+}
+
 impl RateGate {
     /// Waits until a request may be sent and counts it, or answers `rate_limited` when
     /// that would be after `deadline` (nothing is sent then).

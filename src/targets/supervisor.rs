@@ -20,7 +20,7 @@ use super::schedule::{first_offset, refresh_loop};
 use super::{poller_for, Fleet, Plan, ReloadOutcome, Target, View};
 use crate::config::{load, Loaded, Shard, TargetSpec};
 use crate::injected::InjectedPanics;
-use crate::jamf::{ProxySettings, SharedHttp};
+use crate::jamf::{ProxySettings, RateGates, SharedHttp};
 use crate::metrics::{FleetMetrics, Metrics, ProcessMetrics};
 use crate::poller::Poller;
 
@@ -60,6 +60,7 @@ pub fn start(
         shard: plan.shard,
         file: plan.file.clone(),
         warn_plain_http: plan.warn_plain_http,
+        rate_gates: Arc::new(RateGates::default()),
     };
     let prepared = builder.prepare(&View::default(), plan.loaded)?;
     let mut supervisor = Supervisor {
@@ -85,6 +86,9 @@ struct Builder {
     shard: Shard,
     file: Option<(std::path::PathBuf, crate::config::FlagDefaults)>,
     warn_plain_http: bool,
+    /// The rate gates of every load, so targets of one gateway and API client keep one
+    /// shared limit across reloads.
+    rate_gates: Arc<RateGates>,
 }
 
 /// A load of the targets, with every new poller built, ready to be installed.
@@ -101,7 +105,7 @@ impl Builder {
     fn prepare(&self, old: &View, loaded: Loaded) -> anyhow::Result<Prepared> {
         // The targets of one load share HTTP clients where their connection settings
         // match; a reload builds new ones, so a changed CA file is read again.
-        let http = SharedHttp::default();
+        let http = SharedHttp::sharing_rate_limits(Arc::clone(&self.rate_gates));
         let mut kept = Vec::new();
         let mut fresh = Vec::new();
         for spec in loaded.mine {

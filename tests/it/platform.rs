@@ -300,6 +300,71 @@ async fn a_limit_of_5_requests_per_second_is_never_exceeded() {
     setup.stop().await;
 }
 
+/// An exporter over `text` as its config file (in `dir`), first refreshes at once.
+async fn exporter_over(dir: &std::path::Path, text: &str) -> jamf_exporter::Exporter {
+    let path = dir.join("jamf_exporter.yml");
+    std::fs::write(&path, text).unwrap();
+    let args = [
+        "jamf_exporter",
+        "--config.file",
+        path.to_str().unwrap(),
+        "--web.listen-address",
+        "127.0.0.1:0",
+    ];
+    let parsed = config::try_parse_from(args).unwrap();
+    let mut config = Config::from_raw(parsed, &HashMap::<String, String>::new()).unwrap();
+    if let Source::Targets(source) = &mut config.source {
+        source.spread = Duration::ZERO;
+    }
+    jamf_exporter::start(config).await.unwrap()
+}
+
+#[tokio::test]
+async fn targets_sharing_a_gateway_and_api_client_share_its_limit() {
+    let mut sim = SimulatorConfig::gateway(ENVIRONMENT);
+    if let Some(gateway) = sim.gateway.as_mut() {
+        gateway.requests_per_second = 5;
+    }
+    let gateway = Simulator::start(sim).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "demo-secret\n").unwrap();
+    let target = |name: &str| {
+        format!(
+            "  - name: {name}\n    api: platform\n    url: {}\n    environment_id: {ENVIRONMENT}\n    client_id: demo-client\n    client_secret_file: {}\n",
+            gateway.base_url(),
+            secret.display()
+        )
+    };
+    let exporter = exporter_over(
+        dir.path(),
+        &format!(
+            "defaults:\n  refresh_interval: 1h\ntargets:\n{}{}",
+            target("one"),
+            target("two")
+        ),
+    )
+    .await;
+    for name in ["one", "two"] {
+        let published = exporter.fleet.view().targets.get(name).cloned().unwrap();
+        let mut store = published.store.subscribe();
+        let done = tokio::time::timeout(LIMIT, store.wait_for(|s| s.refreshes >= 1)).await;
+        assert!(matches!(done, Ok(Ok(_))), "{name} refreshed");
+        assert!(published.store.load().up, "{name} is up");
+    }
+    let mut per_second: BTreeMap<u64, usize> = BTreeMap::new();
+    for request in gateway.gateway_requests() {
+        *per_second.entry(request.second()).or_default() += 1;
+        assert_ne!(request.status, 429, "{request:?}");
+    }
+    assert!(
+        per_second.values().all(|count| *count <= 5),
+        "requests per second of both targets together: {per_second:?}"
+    );
+    exporter.stop().await;
+    gateway.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_platform_and_a_jamf_pro_target_run_side_by_side() {
     let dataset = Dataset::demo(chrono::Utc::now());
@@ -318,10 +383,9 @@ async fn a_platform_and_a_jamf_pro_target_run_side_by_side() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("secret");
     std::fs::write(&secret, "demo-secret\n").unwrap();
-    let path = dir.path().join("jamf_exporter.yml");
-    std::fs::write(
-        &path,
-        format!(
+    let exporter = exporter_over(
+        dir.path(),
+        &format!(
             "defaults:\n  refresh_interval: 1h\ntargets:\n  - name: district\n    url: {}\n    client_id: demo-client\n    client_secret_file: {}\n  - name: acme-eu\n    api: platform\n    url: {}\n    environment_id: {ENVIRONMENT}\n    client_id: demo-client\n    client_secret_file: {}\n",
             pro.base_url(),
             secret.display(),
@@ -329,20 +393,7 @@ async fn a_platform_and_a_jamf_pro_target_run_side_by_side() {
             secret.display(),
         ),
     )
-    .unwrap();
-    let args = [
-        "jamf_exporter",
-        "--config.file",
-        path.to_str().unwrap(),
-        "--web.listen-address",
-        "127.0.0.1:0",
-    ];
-    let parsed = config::try_parse_from(args).unwrap();
-    let mut config = Config::from_raw(parsed, &HashMap::<String, String>::new()).unwrap();
-    if let Source::Targets(source) = &mut config.source {
-        source.spread = Duration::ZERO;
-    }
-    let exporter = jamf_exporter::start(config).await.unwrap();
+    .await;
     let http = reqwest::Client::new();
     let probe = |name: &'static str| {
         let url = format!("http://{}/probe?target={name}", exporter.addresses[0]);
