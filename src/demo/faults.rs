@@ -45,10 +45,15 @@ impl FaultRule {
     }
 
     pub(super) fn matches(&self, path: &str) -> bool {
-        match self.path.strip_suffix('*') {
-            Some(prefix) => path.starts_with(prefix),
-            None => path == self.path,
-        }
+        path_matches(&self.path, path)
+    }
+}
+
+/// Whether `path` is `pattern`, or starts with it when it ends in `*`.
+pub(super) fn path_matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => path == pattern,
     }
 }
 

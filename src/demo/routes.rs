@@ -101,12 +101,8 @@ pub(super) async fn handle(
 fn add_headers(shared: &Shared, path: &str, headers: &mut HeaderMap) {
     let state = shared.lock();
     for (pattern, name, value) in &state.added_headers {
-        let matches = match pattern.strip_suffix('*') {
-            Some(prefix) => path.starts_with(prefix),
-            None => path == pattern,
-        };
         if let (true, Ok(name), Ok(value)) = (
-            matches,
+            super::faults::path_matches(pattern, path),
             hyper::header::HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(value),
         ) {
