@@ -21,7 +21,13 @@
 //! - `Huge` and `Trickle` bodies are chunked, with no `Content-Length`;
 //!   `CutShort` announces one and stops early;
 //! - with [`SimulatorConfig::tls`] it serves HTTPS (HTTP/1.1 only) with the
-//!   caller's certificate; a client that refuses it is simply disconnected.
+//!   caller's certificate; a client that refuses it is simply disconnected;
+//! - with [`SimulatorConfig::gateway`] it is a Jamf Platform API gateway in front
+//!   of that Jamf Pro (tokens at `/auth/token`, Jamf Pro under `/pro` for one
+//!   environment, a per-second limit counted before faults apply, a plain-text
+//!   404 elsewhere); `--demo` never uses it;
+//! - [`Simulator::add_header`] adds a header (`Deprecation`, `Sunset`) to the
+//!   answers of any path, faults included.
 
 mod codec;
 pub mod dataset;
