@@ -309,8 +309,10 @@ pub fn remember_purchased(snapshot: &Snapshot) -> Arc<BTreeMap<String, f64>> {
     let Some(locations) = &snapshot.vpp else {
         return snapshot.last_nonzero_purchased.clone();
     };
-    let listed: std::collections::HashSet<&str> =
-        locations.iter().map(|location| location.id.as_str()).collect();
+    let listed: std::collections::HashSet<&str> = locations
+        .iter()
+        .map(|location| location.id.as_str())
+        .collect();
     let mut remembered: BTreeMap<String, f64> = snapshot
         .last_nonzero_purchased
         .iter()
