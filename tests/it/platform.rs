@@ -412,6 +412,18 @@ async fn a_platform_and_a_jamf_pro_target_run_side_by_side() {
         assert!(std::time::Instant::now() < deadline, "both targets up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let fleet_page = http
+        .get(format!("http://{}/", exporter.addresses[0]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        fleet_page.contains(&format!("environment {ENVIRONMENT} at 127.0.0.1")),
+        "the fleet page names the environment"
+    );
     assert!(gateway
         .gateway_requests()
         .iter()
