@@ -36,6 +36,7 @@ pub mod logging;
 pub mod metrics;
 pub mod poller;
 pub mod renewals;
+pub mod runbooks;
 pub mod secret;
 pub mod server;
 pub mod snapshot;

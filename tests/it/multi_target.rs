@@ -857,6 +857,7 @@ fn the_example_configuration_file_loads() {
             .into_iter()
             .filter(|name| name.enabled_by_default())
             .collect(),
+        mdm_window: std::time::Duration::from_secs(30 * 86_400),
     };
     let loaded = parse(&text, &flags, Shard::WHOLE).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = loaded.mine.iter().map(|t| t.name.as_str()).collect();
