@@ -171,6 +171,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         web,
         panic_on_connection: injected.server,
         fleet: fleet.clone(),
+        timezone: config.timezone,
     });
     let supervisor_name = match mode {
         Mode::Single => "refresh",

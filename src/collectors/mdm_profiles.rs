@@ -59,12 +59,14 @@ pub async fn collect(
     now: DateTime<Utc>,
 ) -> Result<MdmProfiles, JamfError> {
     let window = TimeDelta::from_std(settings.window).unwrap_or(TimeDelta::MAX);
-    let until = now.checked_add_signed(window).unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let until = now
+        .checked_add_signed(window)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let renew = auto_renew(refresh).await?;
     let mut computers = computers(refresh, settings, now, until).await?;
-    computers.auto_renew = renew.as_ref().and_then(|raw| {
-        raw.auto_renew_computer_mdm_profile_when_device_identity_cert_expiring
-    });
+    computers.auto_renew = renew
+        .as_ref()
+        .and_then(|raw| raw.auto_renew_computer_mdm_profile_when_device_identity_cert_expiring);
     let mobile = DeviceList {
         route: Route::fixed(MOBILE_DEVICES),
         sort: "mdmProfileExpirationDate:asc",
@@ -89,7 +91,10 @@ fn computer_expiry(computer: &model::ComputerInventory) -> Option<DateTime<Utc>>
     if managed == Some(false) {
         return None;
     }
-    general.mdm_profile_expiration.as_deref().and_then(dates::parse)
+    general
+        .mdm_profile_expiration
+        .as_deref()
+        .and_then(dates::parse)
 }
 
 fn mobile_device_expiry(device: &model::MobileDeviceDetail) -> Option<DateTime<Utc>> {
@@ -224,14 +229,14 @@ mod tests {
         assert!(tally.add(now() - TimeDelta::days(2), now(), until));
         assert!(tally.add(now(), now(), until), "expiring now is expired");
         assert!(tally.add(now() + TimeDelta::days(3), now(), until));
-        assert!(tally.add(until, now(), until), "the window's last instant counts");
+        assert!(
+            tally.add(until, now(), until),
+            "the window's last instant counts"
+        );
         assert!(!tally.add(until + TimeDelta::seconds(1), now(), until));
         assert_eq!(tally.platform.expired, 2);
         assert_eq!(tally.platform.expiring, 2);
-        assert_eq!(
-            tally.platform.next_expiry,
-            Some(now() + TimeDelta::days(3))
-        );
+        assert_eq!(tally.platform.next_expiry, Some(now() + TimeDelta::days(3)));
     }
 
     #[test]

@@ -227,7 +227,12 @@ fn ade_instance(id: &str, name: &str, server_name: &str, admin: &str, expiry: &s
 }
 
 /// A computer of `GET /api/v4/computers-inventory?section=GENERAL`.
-pub fn computer(id: usize, name: &str, profile_expiry: Option<DateTime<Utc>>, managed: bool) -> Value {
+pub fn computer(
+    id: usize,
+    name: &str,
+    profile_expiry: Option<DateTime<Utc>>,
+    managed: bool,
+) -> Value {
     json!({
         "id": id.to_string(),
         "general": {

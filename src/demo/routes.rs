@@ -384,13 +384,22 @@ async fn route(shared: &Shared, request: Request<Incoming>, path: &str) -> Respo
 const COMPUTER_FIELDS: [(&str, &str); 4] = [
     ("id", "/id"),
     ("general.name", "/general/name"),
-    ("general.mdmCertificateExpiration", "/general/mdmProfileExpiration"),
-    ("general.remoteManagement.managed", "/general/remoteManagement/managed"),
+    (
+        "general.mdmCertificateExpiration",
+        "/general/mdmProfileExpiration",
+    ),
+    (
+        "general.remoteManagement.managed",
+        "/general/remoteManagement/managed",
+    ),
 ];
 const MOBILE_DEVICE_FIELDS: [(&str, &str); 4] = [
     ("mobileDeviceId", "/mobileDeviceId"),
     ("displayName", "/general/displayName"),
-    ("mdmProfileExpirationDate", "/general/mdmProfileExpirationDate"),
+    (
+        "mdmProfileExpirationDate",
+        "/general/mdmProfileExpirationDate",
+    ),
     ("managed", "/general/managed"),
 ];
 
@@ -418,8 +427,9 @@ fn devices(
         };
         items.retain(|item| match item.pointer(path) {
             Some(Value::String(text)) => text == wanted,
-            Some(other) => other.to_string() == wanted,
-            None => false,
+            Some(Value::Bool(flag)) => wanted.parse::<bool>().ok() == Some(*flag),
+            Some(Value::Number(number)) => number.to_string() == wanted,
+            _ => false,
         });
     }
     let mut rewritten = Vec::with_capacity(query.len());

@@ -265,7 +265,6 @@ pub struct DeviceCommunicationSettings {
     pub auto_renew_mobile_device_mdm_profile_when_device_identity_cert_expiring: Option<bool>,
 }
 
-
 fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
