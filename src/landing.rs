@@ -286,8 +286,8 @@ th{background:#f6f8fa;font-weight:600}td.num{text-align:right;font-variant-numer
 .step{display:block;font-size:.92em;margin-top:.15rem}input.fold,label.fold{display:none}\
 @media (max-width:600px){body{margin:1rem;overflow-wrap:anywhere}table,thead,tbody,tr,td{display:block}\
 thead tr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}\
-tr{border:1px solid #d0d7de;border-radius:6px;margin:.6rem 0;padding:.3rem .6rem}\
-td{border:0;padding:.15rem 0}td.num{text-align:left;white-space:normal}td::before{content:attr(data-label) \": \";font-weight:600}\
+tr{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));grid-auto-flow:row dense;column-gap:.8rem;border:1px solid #d0d7de;border-radius:6px;margin:.5rem 0;padding:.3rem .6rem}\
+td{border:0;padding:.1rem 0}td.wide{grid-column:1/-1}td.num{text-align:left;white-space:normal}td::before{content:attr(data-label) \": \";font-weight:600}\
 label.fold{display:block;margin:.5rem 0;padding:.4rem .6rem;border:1px dashed #8c959f;border-radius:6px;color:#0969da;cursor:pointer}\
 input.fold{display:inline;position:absolute;opacity:0;width:1px;height:1px}input.fold:checked+label.fold{display:none}input.fold:not(:checked)~table tr.okrow{display:none}\
 input.fold:focus-visible+label.fold{outline:2px solid #0969da}}";
@@ -471,15 +471,15 @@ fn renewal_table(
         let html = format!(
             "{}{}{}{}{}{}</tr>",
             row_open("", state),
-            cell("What", "", &escape(&capitalised(kind.noun()))),
+            cell("What", "wide", &escape(&capitalised(kind.noun()))),
             cell("For", "", &escape(owner)),
-            cell("Expires", "", &escape(&date(renewal.expires, zone))),
+            cell("Expires", "wide", &escape(&date(renewal.expires, zone))),
             cell(
                 "Time left",
                 "num",
                 &escape(&time_left(renewal.expires, now))
             ),
-            cell("State", "", &row_state(&found, &renewal.name)),
+            cell("State", "wide", &row_state(&found, &renewal.name)),
         );
         rows.push(Row {
             state,
@@ -490,11 +490,11 @@ fn renewal_table(
     let apns_html = format!(
         "{}{}{}{}{}{}</tr>",
         row_open("", apns_state),
-        cell("What", "", "Apple push certificate (APNs)"),
+        cell("What", "wide", "Apple push certificate (APNs)"),
         cell("For", "", "this Jamf Pro"),
         cell("Expires", "", "not published by Jamf Pro"),
         cell("Time left", "num", apns_words),
-        cell("State", "", &state_badge(apns_state)),
+        cell("State", "wide", &state_badge(apns_state)),
     );
     // Jamf warns about 30 days ahead without a date: a warning ranks first among the
     // warnings, like the findings.
@@ -593,11 +593,15 @@ fn vpp_table(
             page,
             "{}{}{}{}{}{}{}{}{}{}{}</tr>",
             row_open(urgency(left), worst(&found)),
-            cell("Location", "", &escape(&location.name)),
-            cell("Apple location name", "", &escape(&location.asm_location)),
+            cell("Location", "wide", &escape(&location.name)),
+            cell(
+                "Apple location name",
+                "wide",
+                &escape(&location.asm_location)
+            ),
             cell(
                 "Token expires",
-                "",
+                "wide",
                 &escape(&date(location.token_expiry, zone))
             ),
             cell(
@@ -605,7 +609,7 @@ fn vpp_table(
                 "days num",
                 &escape(&time_left(location.token_expiry, now))
             ),
-            cell("State", "", &row_state(&found, &location.name)),
+            cell("State", "wide", &row_state(&found, &location.name)),
             cell("Purchased", "num", &number(location.licenses_purchased)),
             cell("Used", "num", &number(location.licenses_used)),
             cell("Available", available_class, &number(available)),
@@ -664,11 +668,11 @@ fn ade_table(
             page,
             "{}{}{}{}{}{}{}{}</tr>",
             row_open(urgency(left), worst(&found)),
-            cell("Instance", "", &escape(&instance.name)),
+            cell("Instance", "wide", &escape(&instance.name)),
             cell("MDM server", "", &escape(&instance.server_name)),
             cell(
                 "Token expires",
-                "",
+                "wide",
                 &escape(&date(instance.token_expiry, zone))
             ),
             cell(
@@ -676,7 +680,7 @@ fn ade_table(
                 "days num",
                 &escape(&time_left(instance.token_expiry, now))
             ),
-            cell("State", "", &row_state(&found, &instance.name)),
+            cell("State", "wide", &row_state(&found, &instance.name)),
             cell("Latest sync", "", &escape(&age(instance.last_sync, now))),
             cell("Sync state", "", sync),
         );
@@ -740,7 +744,7 @@ fn mdm_table(page: &mut String, snapshot: &Snapshot, zone: Tz) {
         let _ = write!(
             page,
             "<tr role=\"row\">{}{}{}{}{}</tr>",
-            cell("Devices", "", devices),
+            cell("Devices", "wide", devices),
             cell("Expired", "num", &counts.expired.to_string()),
             cell("Expiring soon", "num", &counts.expiring.to_string()),
             cell("Next expiry", "", &escape(&date(counts.next_expiry, zone))),
@@ -752,6 +756,11 @@ fn mdm_table(page: &mut String, snapshot: &Snapshot, zone: Tz) {
 
 fn collector_table(page: &mut String, snapshot: &Snapshot, now: DateTime<Utc>) {
     page.push_str("<section id=\"collectors\"><h2>Collectors</h2>");
+    let healthy = |status: &crate::snapshot::CollectorStatus| {
+        status.success && status.last_error.is_none() && status.last_attempt.is_some()
+    };
+    let n_ok = snapshot.collectors.iter().filter(|s| healthy(s)).count();
+    page.push_str(&fold("fold-collectors", n_ok, "collector"));
     page.push_str(&table_head(&[
         "Collector",
         "State",
@@ -780,13 +789,25 @@ fn collector_table(page: &mut String, snapshot: &Snapshot, now: DateTime<Utc>) {
             });
         let _ = write!(
             page,
-            "<tr role=\"row\">{}{}{}{}{}{}</tr>",
-            cell("Collector", "", &format!("<code>{}</code>", status.name)),
+            "{}{}{}{}{}{}{}</tr>",
+            row_open(
+                "",
+                if healthy(status) {
+                    State::Ok
+                } else {
+                    State::Warning
+                }
+            ),
+            cell(
+                "Collector",
+                "wide",
+                &format!("<code>{}</code>", status.name)
+            ),
             cell("State", "", state),
             cell("Last refresh", "", &escape(&age(status.last_attempt, now))),
             cell("Last success", "", &escape(&age(status.last_success, now))),
             cell("Duration", "num", &took(status.duration)),
-            cell("Last error", "error", &escape(&error)),
+            cell("Last error", "error wide", &escape(&error)),
         );
     }
     page.push_str("</tbody></table></section>");
