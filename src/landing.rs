@@ -417,7 +417,10 @@ fn about_renewal<'a>(all: &'a [Finding], renewal: &'a Finding) -> Vec<&'a Findin
             _ => false,
         })
         .collect();
-    if renewal.state > State::Ok {
+    let listed = found
+        .iter()
+        .any(|f| f.kind == renewal.kind && f.id == renewal.id);
+    if renewal.state > State::Ok && !listed {
         found.insert(0, renewal);
     }
     found
@@ -1021,6 +1024,17 @@ mod tests {
         assert!(page.contains(
             "District Office most likely holds Lakeview High School&#39;s Volume Purchasing token"
         ));
+    }
+
+    #[test]
+    fn a_renewal_row_gives_each_reason_once() {
+        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let renewals = &page[page.find("<section id=\"renewals\">").unwrap()..];
+        let row = renewals
+            .split("<tr role=\"row\"")
+            .find(|row| row.contains(">Harbor Middle School<"))
+            .unwrap();
+        assert_eq!(row.matches("token expired 3 days ago").count(), 1, "{row}");
     }
 
     #[test]
