@@ -136,6 +136,7 @@ impl Poller {
         next.refreshes = previous.refreshes + 1;
         next.last_refresh = Some(now);
         next.up = refresh.up();
+        next.last_nonzero_purchased = crate::snapshot::remember_purchased(&next);
 
         let failed = next
             .collectors
@@ -242,7 +243,6 @@ impl Poller {
                 }
             }
         }
-        next.last_nonzero_purchased = crate::snapshot::remember_purchased(&next);
         next
     }
 

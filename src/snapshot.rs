@@ -310,10 +310,14 @@ pub fn remember_purchased(snapshot: &Snapshot) -> Arc<BTreeMap<String, f64>> {
     let Some(locations) = &snapshot.vpp else {
         return snapshot.last_nonzero_purchased.clone();
     };
+    let listed: std::collections::HashSet<&str> = locations
+        .iter()
+        .map(|location| location.id.as_str())
+        .collect();
     let mut remembered: BTreeMap<String, f64> = snapshot
         .last_nonzero_purchased
         .iter()
-        .filter(|(id, _)| locations.iter().any(|location| &location.id == *id))
+        .filter(|(id, _)| listed.contains(id.as_str()))
         .map(|(id, count)| (id.clone(), *count))
         .collect();
     for location in locations.iter() {
