@@ -168,7 +168,19 @@ async fn walk<T: DeserializeOwned>(
             ("sort", list.sort.to_owned()),
             ("filter", list.filter.to_owned()),
         ];
-        let answer: Page<T> = refresh.get_json(&list.route, &query).await?;
+        let answer: Page<T> = match refresh.get_json(&list.route, &query).await {
+            Ok(answer) => answer,
+            Err(error @ JamfError::Server { status: 400, .. }) => {
+                // Jamf's INVALID_FIELD: a server that knows the sort field under another name.
+                tracing::warn!(
+                    endpoint = list.route.template,
+                    sort = list.sort,
+                    "Jamf refused the sort or filter of the MDM profile list (HTTP 400)"
+                );
+                return Err(error);
+            }
+            Err(error) => return Err(error),
+        };
         let received = answer.results.len();
         seen = seen.saturating_add(received as u64);
         for device in &answer.results {

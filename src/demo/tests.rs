@@ -1395,3 +1395,32 @@ fn demo_renewals_are_due_as_documented() {
     assert!(days(DateTime::from_timestamp(csa, 0).unwrap()) > 30.0);
     assert_eq!(demo.cloud_ldaps.len(), 1);
 }
+
+#[tokio::test]
+async fn device_lists_are_filtered_sorted_by_profile_expiry_and_paged() {
+    let sim = start(SimulatorConfig::demo()).await;
+    let client = client();
+    let token = oauth(&client, &sim).await;
+    let path = "/api/v4/computers-inventory?section=GENERAL&page=0&page-size=2\
+                &sort=general.mdmCertificateExpiration:asc&filter=general.remoteManagement.managed==true";
+    let (status, body) = get(&client, &sim, path, &token).await;
+    assert_eq!(status, StatusCode::OK);
+    // Eight computers, one unmanaged; the expired one first, a missing date last.
+    assert_eq!(body["totalCount"], 7);
+    let names: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["general"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["LIB-MAC-01", "OFFICE-MAC-1"]);
+    let last = path.replace("page=0", "page=3");
+    let (_, body) = get(&client, &sim, &last, &token).await;
+    assert_eq!(body["results"][0]["general"]["name"], "OFFICE-MAC-2");
+    assert_eq!(sim.request_count("/api/v4/computers-inventory"), 2);
+
+    let unknown = "/api/v2/mobile-devices/detail?sort=general.noSuchField:asc";
+    let (status, body) = get(&client, &sim, unknown, &token).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["code"], "INVALID_FIELD");
+}

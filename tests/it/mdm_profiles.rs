@@ -127,3 +127,33 @@ async fn the_collector_is_off_unless_asked_for() {
     assert_eq!(setup.simulator.request_count(V4), 0);
     setup.stop().await;
 }
+
+#[tokio::test]
+async fn a_server_that_refuses_the_sort_field_fails_the_collector_alone() {
+    use jamf_exporter::demo::FaultRule;
+    let setup = harness::start(SimulatorConfig::demo(), &["--collector.mdm_profiles"]).await;
+    setup.simulator.inject(FaultRule::always(
+        MOBILE,
+        harness::status(
+            400,
+            r#"{"httpStatus":400,"errors":[{"code":"INVALID_FIELD","field":"sort"}]}"#,
+            "application/json",
+        ),
+    ));
+    setup.refresh().await;
+    let metrics = setup.metrics().await;
+    let success =
+        |collector: &str| metrics.value("jamf_collector_success", &[("collector", collector)]);
+    assert_eq!(success("mdm_profiles"), Some(0.0));
+    assert_eq!(errors(&metrics, "mdm_profiles", "server_error"), 1.0);
+    assert_eq!(success("vpp"), Some(1.0));
+    // The last good counts are kept.
+    assert_eq!(
+        metrics.value(
+            "jamf_mdm_profiles_expiring",
+            &[("platform", "mobile_device")]
+        ),
+        Some(2.0)
+    );
+    setup.stop().await;
+}
