@@ -224,6 +224,21 @@ mod tests {
     }
 
     #[test]
+    fn events_fall_on_the_expiry_day_in_the_zone_asked_for() {
+        // 23:30 UTC on Sunday 7 March is Monday morning in Tokyo.
+        let feed = unfolded(&render(
+            &snapshot("Harbor Middle School"),
+            now(),
+            chrono_tz::Asia::Tokyo,
+        ));
+        assert!(feed.contains("DTSTART;VALUE=DATE:20270308\r\nDTEND;VALUE=DATE:20270309\r\n"));
+        assert!(
+            feed.contains("expires on Mon 2027-03-08 08:30 JST"),
+            "{feed}"
+        );
+    }
+
+    #[test]
     fn hostile_names_cannot_add_properties() {
         let feed = render(&snapshot("Evil\r\nBEGIN:VEVENT;X,Y\\"), now(), Tz::UTC);
         let lines = unfolded(&feed);
