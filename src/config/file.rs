@@ -31,6 +31,8 @@ pub struct TargetSpec {
     pub refresh_interval: Duration,
     pub refresh_timeout: Duration,
     pub collectors: BTreeSet<CollectorName>,
+    /// `--collector.mdm_profiles.window`.
+    pub mdm_window: Duration,
 }
 
 impl TargetSpec {
@@ -68,6 +70,7 @@ impl TargetSpec {
             && self.refresh_interval == other.refresh_interval
             && self.refresh_timeout == other.refresh_timeout
             && self.collectors == other.collectors
+            && self.mdm_window == other.mdm_window
     }
 }
 
@@ -77,6 +80,7 @@ pub struct FlagDefaults {
     pub refresh_interval: Duration,
     pub refresh_timeout: Duration,
     pub collectors: BTreeSet<CollectorName>,
+    pub mdm_window: Duration,
 }
 
 /// Which share of the targets this replica polls and serves.
@@ -348,6 +352,7 @@ fn target(
         refresh_interval,
         refresh_timeout,
         collectors,
+        mdm_window: flags.mdm_window,
     })
 }
 
