@@ -36,6 +36,7 @@ pub mod logging;
 pub mod metrics;
 pub mod poller;
 pub mod renewals;
+pub mod runbooks;
 pub mod secret;
 pub mod server;
 pub mod snapshot;
@@ -170,6 +171,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         web,
         panic_on_connection: injected.server,
         fleet: fleet.clone(),
+        timezone: config.timezone,
     });
     let supervisor_name = match mode {
         Mode::Single => "refresh",

@@ -30,6 +30,8 @@ pub struct Poller {
     /// Wakes the refresh loop for an early refresh (tests).
     pub wake: Arc<tokio::sync::Notify>,
     pub injected: InjectedPanics,
+    /// `mdm_profiles`' window and the inventory version it settled on.
+    pub mdm_profiles: Arc<collectors::mdm_profiles::Settings>,
 }
 
 /// Whether a collector runs side by side with the others at the start of a refresh.
@@ -169,7 +171,12 @@ impl Poller {
             if self.injected.collector == Some(name) {
                 panic!("panic injected into collector {name}");
             }
-            collectors::run(name, refresh, locations).await
+            let inputs = collectors::Inputs {
+                locations,
+                mdm_profiles: &self.mdm_profiles,
+                now: Utc::now(),
+            };
+            collectors::run(name, refresh, &inputs).await
         })
         .catch_unwind();
         let result = match tokio::time::timeout_at(refresh.deadline(), work).await {

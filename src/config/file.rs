@@ -31,6 +31,8 @@ pub struct TargetSpec {
     pub refresh_interval: Duration,
     pub refresh_timeout: Duration,
     pub collectors: BTreeSet<CollectorName>,
+    /// `--collector.mdm_profiles.window`.
+    pub mdm_window: Duration,
 }
 
 impl TargetSpec {
@@ -69,6 +71,7 @@ impl TargetSpec {
             && self.refresh_interval == other.refresh_interval
             && self.refresh_timeout == other.refresh_timeout
             && self.collectors == other.collectors
+            && self.mdm_window == other.mdm_window
     }
 }
 
@@ -78,6 +81,7 @@ pub struct FlagDefaults {
     pub refresh_interval: Duration,
     pub refresh_timeout: Duration,
     pub collectors: BTreeSet<CollectorName>,
+    pub mdm_window: Duration,
 }
 
 /// Which share of the targets this replica polls and serves.
@@ -378,6 +382,7 @@ fn target(
         ca_file,
         refresh_interval,
         refresh_timeout,
+        mdm_window: flags.mdm_window,
     })
 }
 

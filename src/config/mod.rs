@@ -123,6 +123,17 @@ pub struct RawArgs {
     /// With --config.file: which of the --shard.total shards this replica polls and serves
     #[arg(long = "shard.index", default_value_t = 0, value_name = "I")]
     pub shard_index: u64,
+    /// How far ahead the mdm_profiles collector counts expiring MDM profiles
+    #[arg(
+        long = "collector.mdm_profiles.window",
+        alias = "collector.mdm-profiles.window",
+        default_value = "30d",
+        value_name = "DURATION"
+    )]
+    pub mdm_profiles_window: String,
+    /// IANA time zone (e.g. America/Chicago) for the dates on the landing page, in check's text and in the calendar
+    #[arg(long = "web.timezone", default_value = "UTC", value_name = "ZONE")]
+    pub web_timezone: String,
 }
 
 /// `--jamf.api`: what kind of server the URL is.
@@ -427,6 +438,10 @@ pub struct Config {
     pub log_level: LogLevel,
     pub log_format: LogFormat,
     pub collectors: BTreeSet<CollectorName>,
+    /// `--collector.mdm_profiles.window`.
+    pub mdm_window: Duration,
+    /// `--web.timezone`.
+    pub timezone: chrono_tz::Tz,
 }
 
 /// A `--web.listen-address` value, resolved to the sockets to bind.
@@ -491,6 +506,9 @@ impl Config {
     pub fn from_raw(parsed: Parsed, env: &dyn Env) -> Result<Config, ConfigError> {
         let raw = parsed.raw;
         let refresh_timeout_early = positive_duration("--refresh.timeout", &raw.refresh_timeout);
+        let mdm_window =
+            positive_duration("--collector.mdm_profiles.window", &raw.mdm_profiles_window)?;
+        let timezone = parse_timezone(&raw.web_timezone)?;
         let source = if let Some(path) = &raw.config_file {
             if let Some((_, flag)) = EXCLUDED_BY_CONFIG_FILE
                 .iter()
@@ -519,6 +537,7 @@ impl Config {
                 },
                 refresh_timeout: refresh_timeout_early.clone()?,
                 collectors: parsed.collectors.clone(),
+                mdm_window,
             };
             let shard = Shard {
                 total: raw.shard_total,
@@ -608,8 +627,19 @@ impl Config {
             log_level: raw.log_level,
             log_format: raw.log_format,
             collectors: parsed.collectors,
+            mdm_window,
+            timezone,
         })
     }
+}
+
+/// An IANA zone name, as `--web.timezone` takes it.
+fn parse_timezone(text: &str) -> Result<chrono_tz::Tz, ConfigError> {
+    text.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+        error(format!(
+            "--web.timezone: unknown time zone {text:?}; use an IANA name such as UTC or America/Chicago"
+        ))
+    })
 }
 
 fn positive_duration(flag: &str, text: &str) -> Result<Duration, ConfigError> {

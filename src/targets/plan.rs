@@ -91,6 +91,7 @@ pub fn single_spec(config: &Config, jamf: JamfTarget) -> TargetSpec {
         refresh_interval: config.refresh_interval,
         refresh_timeout: config.refresh_timeout,
         collectors: jamf.collectors(&config.collectors),
+        mdm_window: config.mdm_window,
         jamf,
     }
 }
