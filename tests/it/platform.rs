@@ -14,6 +14,8 @@ const ENVIRONMENT: &str = "6c1f0a2e-7f3b-4a55-9d0e-2b8c4e1a9f70";
 /// Flags for a platform target asking for `environment`.
 fn platform_flags(environment: &str) -> Vec<String> {
     vec![
+        // Opt-in, so that every collector is compared.
+        "--collector.mdm_profiles".into(),
         "--jamf.api".into(),
         "platform".into(),
         "--jamf.environment-id".into(),
@@ -64,7 +66,7 @@ async fn every_collector_reads_through_the_gateway_what_jamf_pro_serves() {
             dataset: dataset.clone(),
             ..SimulatorConfig::demo()
         },
-        &[],
+        &["--collector.mdm_profiles"],
     )
     .await;
     let platform = start_platform(
@@ -79,6 +81,12 @@ async fn every_collector_reads_through_the_gateway_what_jamf_pro_serves() {
 
     let expected = jamf_data(&pro_metrics);
     assert!(expected.len() > 30, "the demo serves data: {expected:?}");
+    assert!(
+        expected
+            .iter()
+            .any(|line| line.starts_with("jamf_mdm_profiles_expiring")),
+        "mdm_profiles is compared too"
+    );
     assert_eq!(jamf_data(&platform_metrics), expected);
     assert_eq!(platform_metrics.value("jamf_up", &[]), Some(1.0));
 
