@@ -10,6 +10,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
+use crate::bands::TokenBands;
 use crate::findings::{
     assessed_renewals, expiry_phrase, findings, notification_sentence, Finding, FindingKind, State,
     Thresholds,
@@ -34,12 +35,12 @@ pub fn escape(text: &str) -> String {
 }
 
 /// The alert band of a token, as a row class; the thresholds match the alert rules.
-fn urgency(days: Option<f64>) -> &'static str {
+fn urgency(days: Option<f64>, bands: TokenBands) -> &'static str {
     match days {
         None => "missing",
         Some(d) if d <= 0.0 => "expired",
-        Some(d) if d < 7.0 => "imminent",
-        Some(d) if d < 30.0 => "soon",
+        Some(d) if d < bands.critical_days() => "imminent",
+        Some(d) if d < bands.warning_days() => "soon",
         Some(_) => "ok",
     }
 }
@@ -220,8 +221,13 @@ pub struct Links<'a> {
     pub calendar: &'a str,
 }
 
-/// Renders the page for one snapshot at `now`.
-pub fn render(snapshot: &Snapshot, links: Links<'_>, now: DateTime<Utc>) -> String {
+/// Renders the page for one snapshot at `now`, judging its tokens by `bands`.
+pub fn render(
+    snapshot: &Snapshot,
+    links: Links<'_>,
+    bands: TokenBands,
+    now: DateTime<Utc>,
+) -> String {
     let mut page = String::with_capacity(24 * 1024);
     let _ = write!(
         page,
@@ -266,11 +272,11 @@ pub fn render(snapshot: &Snapshot, links: Links<'_>, now: DateTime<Utc>) -> Stri
         "<p>Jamf API: {jamf_state} · {data_from}{version}{health}</p>"
     );
 
-    let all = findings(snapshot, Thresholds::Alerts, now);
+    let all = findings(snapshot, Thresholds::Alerts(bands), now);
     action_needed(&mut page, snapshot, &all);
-    renewal_table(&mut page, snapshot, now);
-    vpp_table(&mut page, snapshot, &all, now);
-    ade_table(&mut page, snapshot, &all, now);
+    renewal_table(&mut page, snapshot, bands, now);
+    vpp_table(&mut page, snapshot, &all, bands, now);
+    ade_table(&mut page, snapshot, &all, bands, now);
     notification_list(&mut page, snapshot);
     collector_table(&mut page, snapshot, now);
     page.push_str("</body></html>\n");
@@ -307,7 +313,7 @@ fn action_needed(page: &mut String, snapshot: &Snapshot, all: &[Finding]) {
 }
 
 /// Every dated renewal, plus the APNs certificate, whose date Jamf does not publish.
-fn renewal_table(page: &mut String, snapshot: &Snapshot, now: DateTime<Utc>) {
+fn renewal_table(page: &mut String, snapshot: &Snapshot, bands: TokenBands, now: DateTime<Utc>) {
     page.push_str("<section id=\"renewals\"><h2>Renewals</h2>");
     page.push_str(&table_head(&[
         "What",
@@ -316,7 +322,7 @@ fn renewal_table(page: &mut String, snapshot: &Snapshot, now: DateTime<Utc>) {
         "Time left",
         "State",
     ]));
-    for renewal in assessed_renewals(snapshot, Thresholds::Alerts, now) {
+    for renewal in assessed_renewals(snapshot, Thresholds::Alerts(bands), now) {
         let FindingKind::Renewal(kind) = renewal.kind else {
             continue;
         };
@@ -375,7 +381,13 @@ fn capitalised(text: &str) -> String {
     })
 }
 
-fn vpp_table(page: &mut String, snapshot: &Snapshot, all: &[Finding], now: DateTime<Utc>) {
+fn vpp_table(
+    page: &mut String,
+    snapshot: &Snapshot,
+    all: &[Finding],
+    bands: TokenBands,
+    now: DateTime<Utc>,
+) {
     page.push_str("<section id=\"vpp\"><h2>Volume Purchasing</h2>");
     let locations = match &snapshot.vpp {
         None => {
@@ -433,7 +445,7 @@ fn vpp_table(page: &mut String, snapshot: &Snapshot, all: &[Finding], now: DateT
         let _ = write!(
             page,
             "<tr class=\"{}\">{}{}{}{}{}{}{}{}{}{}</tr>",
-            urgency(left),
+            urgency(left, bands),
             cell("Location", "", &escape(&location.name)),
             cell("Apple location name", "", &escape(&location.asm_location)),
             cell("Token expires", "", &escape(&date(location.token_expiry))),
@@ -453,7 +465,13 @@ fn vpp_table(page: &mut String, snapshot: &Snapshot, all: &[Finding], now: DateT
     page.push_str("</tbody></table></section>");
 }
 
-fn ade_table(page: &mut String, snapshot: &Snapshot, all: &[Finding], now: DateTime<Utc>) {
+fn ade_table(
+    page: &mut String,
+    snapshot: &Snapshot,
+    all: &[Finding],
+    bands: TokenBands,
+    now: DateTime<Utc>,
+) {
     let Some(instances) = &snapshot.ade else {
         return;
     };
@@ -492,7 +510,7 @@ fn ade_table(page: &mut String, snapshot: &Snapshot, all: &[Finding], now: DateT
         let _ = write!(
             page,
             "<tr class=\"{}\">{}{}{}{}{}{}{}</tr>",
-            urgency(left),
+            urgency(left, bands),
             cell("Instance", "", &escape(&instance.name)),
             cell("MDM server", "", &escape(&instance.server_name)),
             cell("Token expires", "", &escape(&date(instance.token_expiry))),
@@ -622,7 +640,7 @@ mod tests {
             ),
             ..Snapshot::default()
         };
-        let page = render(&snapshot, LINKS, now);
+        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, now);
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("St. Mary&#39;s"));
@@ -699,7 +717,7 @@ mod tests {
 
     #[test]
     fn action_needed_lists_findings_worst_first_with_deadline_and_runbook() {
-        let page = render(&demo_like(), LINKS, at());
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
         let start = page.find("<section id=\"action-needed\">").unwrap();
         let end = start + page[start..].find("</section>").unwrap();
         let section = &page[start..end];
@@ -726,13 +744,13 @@ mod tests {
             up: true,
             ..Snapshot::default()
         };
-        let page = render(&snapshot, LINKS, at());
+        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, at());
         assert!(page.contains("<section id=\"action-needed\"><h2>Action needed</h2><p>Nothing needs action.</p></section>"));
     }
 
     #[test]
     fn states_are_written_in_words_beside_the_colour() {
-        let page = render(&demo_like(), LINKS, at());
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
         assert!(page.contains("<span class=\"state critical\">Critical</span>"));
         assert!(page.contains("<span class=\"state warning\">Warning</span>"));
         assert!(page.contains("<span class=\"state ok\">OK</span>"));
@@ -743,7 +761,7 @@ mod tests {
 
     #[test]
     fn available_licences_may_be_negative() {
-        let page = render(&demo_like(), LINKS, at());
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
         assert!(page.contains("class=\"num bad\">-20</td>"));
     }
 
@@ -753,7 +771,7 @@ mod tests {
         snapshot.builtin_ca = Some(crate::snapshot::BuiltinCa {
             not_after: Some(at() + chrono::Duration::days(400)),
         });
-        let page = render(&snapshot, LINKS, at());
+        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, at());
         assert!(page.contains("Apple push notification (APNs) certificate"));
         assert!(page.contains("expires soon, Jamf Pro warns"));
         assert!(page.contains("Built-in certificate authority"));
@@ -762,7 +780,7 @@ mod tests {
 
     #[test]
     fn ade_rows_are_sorted_by_urgency() {
-        let page = render(&demo_like(), LINKS, at());
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
         let page = &page[page.find("<section id=\"ade\">").unwrap()..];
         let failing = page.find(">Failing ADE<").unwrap();
         let healthy = page.find(">Healthy ADE<").unwrap();
@@ -771,7 +789,7 @@ mod tests {
 
     #[test]
     fn the_data_time_is_absolute_and_relative() {
-        let page = render(&demo_like(), LINKS, at());
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
         assert!(page.contains("data from 2027-03-10 11:59 UTC (30 s ago)"));
     }
 
@@ -793,7 +811,7 @@ mod tests {
 
     #[test]
     fn every_table_cell_is_labelled_for_the_phone_layout() {
-        let page = render(&demo_like(), LINKS, at());
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
         assert_eq!(page.matches("<td>").count(), 0);
         assert!(page.contains("@media (max-width:600px)"));
         assert!(!page.contains("<script"));

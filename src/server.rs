@@ -43,6 +43,8 @@ pub struct AppState {
     pub panic_on_connection: bool,
     /// The targets: one for a single server, the shard's for `--config.file`.
     pub fleet: Arc<crate::targets::Fleet>,
+    /// `--web.sd-address`: how `/sd` names this replica; `None`: the request's `Host`.
+    pub sd_address: Option<String>,
 }
 
 /// Where the web configuration comes from: fixed (no `--web.config.file`), or a file
@@ -406,6 +408,7 @@ mod tests {
                 crate::targets::Mode::Single,
                 metrics,
             )),
+            sd_address: None,
         }
     }
 

@@ -26,6 +26,7 @@
 mod codec;
 pub mod dataset;
 mod faults;
+mod fleet;
 mod routes;
 
 use std::collections::{HashMap, VecDeque};
@@ -48,6 +49,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use dataset::{Dataset, VppScriptStep, DEMO_VERSION};
 pub use faults::{Fault, FaultRule};
+pub use fleet::{fleet, DemoTarget, THRESHOLD_WARNING};
 
 type Body = UnsyncBoxBody<Bytes, Infallible>;
 

@@ -29,6 +29,7 @@ use flate2::Compression;
 use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 use tokio::sync::{Mutex, OnceCell};
 
+use crate::bands::TokenBands;
 use crate::jamf::Reason;
 use crate::snapshot::{CollectorName, Snapshot, SnapshotStore};
 use families::Family;
@@ -162,6 +163,7 @@ pub struct Metrics {
     pub counters: Arc<Counters>,
     process: Option<Arc<ProcessMetrics>>,
     refresh_interval: Duration,
+    bands: TokenBands,
     cached_help: String,
     last: Mutex<Option<Arc<Exposition>>>,
 }
@@ -212,12 +214,14 @@ impl Metrics {
         counters: Arc<Counters>,
         process: Option<Arc<ProcessMetrics>>,
         refresh_interval: Duration,
+        bands: TokenBands,
     ) -> Metrics {
         Metrics {
             store,
             counters,
             process,
             refresh_interval,
+            bands,
             cached_help: format!(
                 " Cached; refreshed every {}.",
                 crate::duration::format(refresh_interval)
@@ -265,7 +269,7 @@ impl Metrics {
         now: DateTime<Utc>,
     ) -> Result<Vec<Bytes>, prometheus::Error> {
         let mut out = TextWriter::new(&self.cached_help);
-        snapshot::write(&mut out, snapshot, self.refresh_interval, now);
+        snapshot::write(&mut out, snapshot, self.refresh_interval, self.bands, now);
         let encoder = prometheus::TextEncoder::new();
         out.raw(&encoder.encode_to_string(&self.counters.registry.gather())?);
         if let Some(process) = &self.process {
@@ -280,6 +284,7 @@ impl Metrics {
 pub fn render_snapshot(
     snapshot: &Snapshot,
     refresh_interval: Duration,
+    bands: TokenBands,
     now: DateTime<Utc>,
 ) -> String {
     let cached_help = format!(
@@ -287,7 +292,7 @@ pub fn render_snapshot(
         crate::duration::format(refresh_interval)
     );
     let mut out = TextWriter::new(&cached_help);
-    snapshot::write(&mut out, snapshot, refresh_interval, now);
+    snapshot::write(&mut out, snapshot, refresh_interval, bands, now);
     out.finish()
         .iter()
         .map(|piece| String::from_utf8_lossy(piece))
