@@ -8,7 +8,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use jamf_exporter::demo::{Simulator, SimulatorConfig};
@@ -40,7 +39,6 @@ async fn two_probe_targets_are_judged_apart_by_real_prometheus() {
 
 async fn run(tools: &Tools, stack: &mut Stack) -> Result<(), String> {
     let begin = Instant::now();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .no_proxy()
@@ -102,26 +100,13 @@ targets:
         )
         .await?;
 
-    let rules = dir.join("rules");
-    std::fs::create_dir(&rules).map_err(|error| format!("cannot create rules: {error}"))?;
-    let script = root.join("alerts/make-fast-rules.sh");
-    let output = Command::new("sh")
-        .arg(&script)
-        .arg(root.join("alerts/jamf.rules.yml"))
-        .arg(rules.join("jamf.fast.rules.yml"))
-        .arg("0s")
-        .output()
-        .map_err(|error| format!("cannot run {}: {error}", script.display()))?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    let prometheus_port = free_port();
-    let prometheus_config = dir.join("prometheus.yml");
-    write(
-        &prometheus_config,
-        &format!(
-            r#"global: {{scrape_interval: 1s, evaluation_interval: 1s}}
-rule_files: ['{}/*.yml']
+    let prometheus = stack
+        .start_prometheus(
+            tools,
+            &http,
+            &format!(
+                r#"global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+rule_files: ['{{rules}}/*.yml']
 scrape_configs:
   - job_name: jamf
     metrics_path: /probe
@@ -134,28 +119,8 @@ scrape_configs:
         target_label: instance
       - target_label: __address__
         replacement: '{exporter}'
-"#,
-            rules.display()
-        ),
-    )?;
-    stack.spawn(
-        "prometheus",
-        &tools.prometheus,
-        &[
-            format!("--config.file={}", prometheus_config.display()),
-            format!(
-                "--storage.tsdb.path={}",
-                dir.join("prometheus-data").display()
+"#
             ),
-            format!("--web.listen-address=127.0.0.1:{prometheus_port}"),
-        ],
-    );
-    let prometheus = api::Prometheus::new(http.clone(), prometheus_port);
-    stack
-        .wait_ready(
-            &http,
-            "Prometheus",
-            &format!("http://127.0.0.1:{prometheus_port}/-/ready"),
             STEP_LIMIT,
         )
         .await?;

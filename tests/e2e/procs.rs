@@ -197,6 +197,62 @@ impl Stack {
     }
 }
 
+impl Stack {
+    /// Writes `alerts/jamf.rules.yml` with every `for:` at 0s into `<dir>/rules/` (so alerts
+    /// fire at their first evaluation), starts Prometheus with `config` (whose `rule_files`
+    /// may name `{rules}`, replaced by that directory) and waits until it is ready.
+    pub async fn start_prometheus(
+        &mut self,
+        tools: &Tools,
+        http: &reqwest::Client,
+        config: &str,
+        limit: Duration,
+    ) -> Result<crate::api::Prometheus, String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = self.dir().to_owned();
+        let rules = dir.join("rules");
+        std::fs::create_dir(&rules).map_err(|error| format!("cannot create rules: {error}"))?;
+        let script = root.join("alerts/make-fast-rules.sh");
+        let output = Command::new("sh")
+            .arg(&script)
+            .arg(root.join("alerts/jamf.rules.yml"))
+            .arg(rules.join("jamf.fast.rules.yml"))
+            .arg("0s")
+            .output()
+            .map_err(|error| format!("cannot run {}: {error}", script.display()))?;
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        }
+        let port = free_port();
+        let path = dir.join("prometheus.yml");
+        std::fs::write(
+            &path,
+            config.replace("{rules}", &rules.display().to_string()),
+        )
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+        self.spawn(
+            "prometheus",
+            &tools.prometheus,
+            &[
+                format!("--config.file={}", path.display()),
+                format!(
+                    "--storage.tsdb.path={}",
+                    dir.join("prometheus-data").display()
+                ),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+            ],
+        );
+        self.wait_ready(
+            http,
+            "Prometheus",
+            &format!("http://127.0.0.1:{port}/-/ready"),
+            limit,
+        )
+        .await?;
+        Ok(crate::api::Prometheus::new(http.clone(), port))
+    }
+}
+
 impl Drop for Stack {
     fn drop(&mut self) {
         for proc in &mut self.procs {

@@ -950,6 +950,11 @@ fn the_example_configuration_file_loads() {
     );
     assert!(hillside.collectors.contains(&CollectorName::VppContent));
     assert_eq!(hillside.collectors.len(), 4);
+    assert_eq!(hillside.labels["customer"], "hillside");
+    assert_eq!(hillside.labels["tier"], "gold");
+    assert_eq!(hillside.thresholds.warning_days(), 45.0);
+    assert_eq!(hillside.thresholds.critical_days(), 10.0);
+    assert!(loaded.mine[0].labels.is_empty());
 }
 
 /// Writes a file of `targets` (name, extra YAML lines), each against its simulator.
