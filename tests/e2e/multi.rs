@@ -10,8 +10,6 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use jamf_exporter::demo::{Simulator, SimulatorConfig};
-
 use crate::api;
 use crate::procs::{free_port, Stack, Tools};
 
@@ -39,21 +37,8 @@ async fn two_probe_targets_are_judged_apart_by_real_prometheus() {
 
 async fn run(tools: &Tools, stack: &mut Stack) -> Result<(), String> {
     let begin = Instant::now();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .no_proxy()
-        .build()
-        .map_err(|error| error.to_string())?;
-    let healthy = Simulator::start(SimulatorConfig::demo())
-        .await
-        .map_err(|error| format!("simulator: {error}"))?;
-    // This server accepts another secret than the one the exporter has.
-    let mut refusing = SimulatorConfig::demo();
-    refusing.credentials.client_secret = "another-secret".to_owned();
-    let refusing = Simulator::start(refusing)
-        .await
-        .map_err(|error| format!("simulator: {error}"))?;
-
+    let http = crate::procs::http_client()?;
+    let (healthy, refusing) = crate::procs::healthy_and_refusing().await?;
     let dir = stack.dir().to_owned();
     let secret = dir.join("secret");
     write(&secret, "demo-secret\n")?;

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use jamf_exporter::demo::{Simulator, SimulatorConfig};
+
 /// The Prometheus and Alertmanager binaries, as Debian installs them.
 pub struct Tools {
     pub prometheus: PathBuf,
@@ -50,6 +52,29 @@ fn which(names: &[&str]) -> Option<PathBuf> {
             .map(|dir| dir.join(name))
             .find(|candidate| candidate.is_file())
     })
+}
+
+/// The HTTP client of the tests: short timeouts, never a proxy.
+pub fn http_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .map_err(|error| error.to_string())
+}
+
+/// Two simulated Jamf Pro servers: one that accepts the demo secret, and one that wants
+/// another secret than the one the exporter has.
+pub async fn healthy_and_refusing() -> Result<(Simulator, Simulator), String> {
+    let healthy = Simulator::start(SimulatorConfig::demo())
+        .await
+        .map_err(|error| format!("simulator: {error}"))?;
+    let mut refusing = SimulatorConfig::demo();
+    refusing.credentials.client_secret = "another-secret".to_owned();
+    let refusing = Simulator::start(refusing)
+        .await
+        .map_err(|error| format!("simulator: {error}"))?;
+    Ok((healthy, refusing))
 }
 
 /// A port on 127.0.0.1 that was free a moment ago: the kernel picks it for a listener on port
