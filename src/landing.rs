@@ -647,6 +647,29 @@ mod tests {
         assert!(page.contains("class=\"imminent\""));
     }
 
+    #[test]
+    fn a_servers_own_bands_decide_what_is_soon_on_its_page() {
+        let mut snapshot = demo_like();
+        let near = chrono::Duration::days(40);
+        if let Some(locations) = snapshot.vpp.as_mut().map(std::sync::Arc::make_mut) {
+            locations[0].token_expiry = Some(at() + near);
+        }
+        let day = std::time::Duration::from_secs(86_400);
+        let default = render(&snapshot, LINKS, TokenBands::DEFAULT, at());
+        let longer = render(
+            &snapshot,
+            LINKS,
+            TokenBands::new(day * 45, day * 10).unwrap(),
+            at(),
+        );
+        let line = "Lakeview High School: Volume Purchasing token expires in 40 days";
+        assert!(!default.contains(line), "40 days is fine under 30d/7d");
+        assert!(longer.contains(line), "and due soon under a 45-day band");
+        assert!(
+            longer.matches("class=\"soon\"").count() > default.matches("class=\"soon\"").count()
+        );
+    }
+
     fn at() -> DateTime<Utc> {
         use chrono::TimeZone;
         Utc.with_ymd_and_hms(2027, 3, 10, 12, 0, 0).unwrap()

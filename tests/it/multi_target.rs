@@ -1171,3 +1171,52 @@ async fn a_demo_fleet_of_three_shows_labels_thresholds_and_a_refused_login() {
     }
     exporter.stop().await;
 }
+
+#[tokio::test]
+async fn check_judges_tokens_by_the_targets_own_bands_unless_told_otherwise() {
+    let servers = Servers::start(&["strict", "plain"]).await;
+    write_with(
+        &servers,
+        &[
+            (
+                "strict",
+                "    thresholds: {warning: 250d, critical: 210d}\n",
+            ),
+            ("plain", ""),
+        ],
+    );
+    let path = servers.path().display().to_string();
+    let check = |target: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--config.file".to_owned(),
+            path.clone(),
+            "--target".to_owned(),
+            target.to_owned(),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        run_check(args)
+    };
+    // The perfdata item of the demo's healthy token (about 200 days out), without its days.
+    let item = |out: &str| {
+        out.split_once("'vpp:Lakeview High School'=")
+            .and_then(|(_, rest)| rest.split(' ').next())
+            .and_then(|value| value.split_once(';').map(|(_, bands)| bands.to_owned()))
+            .unwrap_or_else(|| panic!("no perfdata for the healthy token: {out}"))
+    };
+    let (_, strict) = check("strict", &[]).await;
+    assert_eq!(item(&strict), "250:;210:");
+    assert!(
+        strict.contains("\nCRITICAL: Lakeview High School: Volume Purchasing token"),
+        "{strict}"
+    );
+    let (_, plain) = check("plain", &[]).await;
+    assert_eq!(item(&plain), "30:;7:");
+    assert!(
+        !plain.contains("\nCRITICAL: Lakeview High School"),
+        "{plain}"
+    );
+    // --warning and --critical still win over the target's bands.
+    let (_, told) = check("strict", &["--warning", "60", "--critical", "14"]).await;
+    assert_eq!(item(&told), "60:;14:");
+    servers.stop().await;
+}
