@@ -40,6 +40,7 @@ pub mod renewals;
 pub mod secret;
 pub mod server;
 pub mod snapshot;
+pub mod tally;
 pub mod targets;
 pub mod web_config;
 

@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::tally::Tally;
 use bytes::Bytes;
-use prometheus::IntCounterVec;
 use reqwest::{RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
@@ -82,7 +82,7 @@ pub struct JamfClient {
     max_body_bytes: usize,
     in_flight: Semaphore,
     tokens: Tokens,
-    requests: IntCounterVec,
+    requests: std::sync::Arc<Tally>,
 }
 
 /// One refresh's use of the client. Every request of a refresh goes through it, so
@@ -118,7 +118,7 @@ impl JamfClient {
     /// `requests` is `jamf_exporter_api_requests_total{endpoint, code}`.
     pub fn new(
         settings: ClientSettings,
-        requests: IntCounterVec,
+        requests: std::sync::Arc<Tally>,
     ) -> Result<JamfClient, ClientBuildError> {
         let http = build_http(&settings)?;
         Ok(JamfClient::with_http(settings, requests, http))
@@ -127,7 +127,7 @@ impl JamfClient {
     /// A client for one Jamf server over an HTTP client that may be shared.
     pub(super) fn with_http(
         settings: ClientSettings,
-        requests: IntCounterVec,
+        requests: std::sync::Arc<Tally>,
         http: reqwest::Client,
     ) -> JamfClient {
         JamfClient {
@@ -356,7 +356,7 @@ impl JamfClient {
             Ok(answer) => answer.status.as_u16().to_string(),
             Err(_) => "error".to_owned(),
         };
-        self.requests.with_label_values(&[endpoint, &code]).inc();
+        self.requests.inc([endpoint, &code]);
         tracing::debug!(
             endpoint,
             code = code.as_str(),

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use prometheus::IntCounterVec;
+use crate::tally::Tally;
 
 use super::client::{lock, ClientSettings, JamfClient, MAX_IN_FLIGHT};
 
@@ -190,7 +190,7 @@ impl SharedHttp {
     pub fn client(
         &self,
         settings: ClientSettings,
-        requests: IntCounterVec,
+        requests: std::sync::Arc<Tally>,
     ) -> Result<JamfClient, ClientBuildError> {
         let key = HttpKey {
             timeout: settings.timeout,
@@ -278,11 +278,7 @@ mod tests {
                 no_proxy: None,
             },
         };
-        let requests = IntCounterVec::new(
-            prometheus::Opts::new("requests_total", "requests"),
-            &["endpoint", "code"],
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let requests = std::sync::Arc::new(Tally::new());
         match JamfClient::new(settings, requests) {
             Err(error @ ClientBuildError::Proxy(_)) => {
                 assert!(!error.to_string().contains("hunter2"), "{error}")
@@ -305,13 +301,7 @@ mod tests {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             proxy: ProxySettings::Direct,
         };
-        let requests = || {
-            IntCounterVec::new(
-                prometheus::Opts::new("requests_total", "requests"),
-                &["endpoint", "code"],
-            )
-            .unwrap_or_else(|e| panic!("{e}"))
-        };
+        let requests = || std::sync::Arc::new(Tally::new());
         let shared = SharedHttp::default();
         for (url, timeout) in [
             ("https://a.jamfcloud.com", 30),

@@ -534,10 +534,7 @@ fn liveness_gauges_follow_the_last_refresh() {
 
 fn metrics_for(snapshot: Snapshot) -> (Arc<SnapshotStore>, Arc<Metrics>) {
     let store = Arc::new(SnapshotStore::new(snapshot));
-    let counters = Arc::new(
-        Counters::new(&[CollectorName::Vpp, CollectorName::Version])
-            .unwrap_or_else(|e| panic!("{e}")),
-    );
+    let counters = Arc::new(Counters::new(&[CollectorName::Vpp, CollectorName::Version]));
     let process = Arc::new(ProcessMetrics::new().unwrap_or_else(|e| panic!("{e}")));
     let metrics = Arc::new(Metrics::new(
         store.clone(),
@@ -571,11 +568,10 @@ async fn the_exposition_holds_counters_build_info_and_process_metrics() {
     metrics
         .counters
         .api_requests
-        .with_label_values(&["/api/v1/jamf-pro-version", "200"])
-        .inc();
+        .inc(["/api/v1/jamf-pro-version", "200"]);
     let rendered = as_text(&*exposition(&metrics, now()).await);
     for wanted in [
-        "jamf_exporter_api_requests_total{code=\"200\",endpoint=\"/api/v1/jamf-pro-version\"} 1",
+        "jamf_exporter_api_requests_total{endpoint=\"/api/v1/jamf-pro-version\",code=\"200\"} 1",
         "jamf_exporter_refresh_errors_total{collector=\"vpp\",reason=\"internal\"} 0",
         "jamf_exporter_refresh_errors_total{collector=\"version\",reason=\"tls\"} 0",
         "jamf_exporter_skipped_records_total{collector=\"vpp\",reason=\"no_id\"} 0",

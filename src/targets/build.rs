@@ -27,7 +27,7 @@ pub fn poller_for(
         &spec.jamf.url,
         &enabled,
     )));
-    let counters = Arc::new(Counters::new(&enabled)?);
+    let counters = Arc::new(Counters::new(&enabled));
     let client = http.client(
         ClientSettings {
             base_url: spec.jamf.url.clone(),
