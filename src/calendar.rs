@@ -161,10 +161,7 @@ mod tests {
                 site_id: "-1".into(),
                 // 23:30 UTC: the event is on the UTC date, whatever the viewer's zone.
                 token_expiry: Some(Utc.with_ymd_and_hms(2027, 3, 7, 23, 30, 0).unwrap()),
-                licenses_purchased: None,
-                licenses_used: None,
-                last_sync: None,
-                client_context_mismatch: None,
+                ..Default::default()
             }])),
             builtin_ca: Some(BuiltinCa {
                 not_after: Some(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()),

@@ -627,14 +627,11 @@ mod tests {
                     id: "1".into(),
                     name: "<script>alert(1)</script>".into(),
                     asm_location: "St. Mary's".into(),
-                    organization: String::new(),
-                    country_code: String::new(),
-                    site_id: String::new(),
                     token_expiry: Some(now + chrono::Duration::days(3)),
                     licenses_purchased: Some(10.0),
                     licenses_used: Some(4.0),
-                    last_sync: None,
                     client_context_mismatch: Some(false),
+                    ..Default::default()
                 }]
                 .into(),
             ),
@@ -675,6 +672,7 @@ mod tests {
         Utc.with_ymd_and_hms(2027, 3, 10, 12, 0, 0).unwrap()
     }
 
+    #[allow(clippy::needless_update)]
     fn demo_like() -> Snapshot {
         let now = at();
         let location = |id: &str, name: &str, days: Option<i64>| VppLocation {
@@ -690,6 +688,8 @@ mod tests {
             licenses_used: Some(10.0),
             last_sync: Some(now - chrono::Duration::minutes(119)),
             client_context_mismatch: Some(false),
+            // Every field is set on purpose; a new one takes its default here.
+            ..Default::default()
         };
         let mut over = location("7", "West Elementary", Some(120));
         over.licenses_used = Some(120.0);
@@ -714,16 +714,16 @@ mod tests {
                         name: "Healthy ADE".into(),
                         server_name: "MDM".into(),
                         token_expiry: Some(now + chrono::Duration::days(150)),
-                        last_sync: None,
                         last_sync_success: Some(true),
+                        ..Default::default()
                     },
                     crate::snapshot::AdeInstance {
                         id: "2".into(),
                         name: "Failing ADE".into(),
                         server_name: "MDM".into(),
                         token_expiry: Some(now + chrono::Duration::days(160)),
-                        last_sync: None,
                         last_sync_success: Some(false),
+                        ..Default::default()
                     },
                 ]
                 .into(),

@@ -397,7 +397,7 @@ async fn two_shard_replicas_split_six_targets_as_hashmod_says() {
     let names = ["t0", "t1", "t2", "t3", "t4", "t5"];
     let servers = Servers::start(&names).await;
     servers.write(&names);
-    // Computed as Prometheus' hashmod does (see targets::file's unit test): modulo 2,
+    // Computed as Prometheus' hashmod does (see config::file's unit test): modulo 2,
     // t1 and t3 go to shard 1, the rest to shard 0.
     let expected: [(u64, &[&str]); 2] = [(0, &["t0", "t2", "t4", "t5"]), (1, &["t1", "t3"])];
     let zero = exporter(
