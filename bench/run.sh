@@ -5,6 +5,8 @@
 #   WRK_THREADS, WRK_CONNECTIONS   wrk's -t and -c (default 2 and 32)
 #   BENCH_OUT        where logs, wrk output and results.txt go (default $CARGO_TARGET_DIR/bench)
 #   BENCH_SECTIONS   which parts to run (default "http mem requests refresh fleet")
+#   FLEET_TARGETS, FLEET_SIMS, FLEET_LATENCY_MS, FLEET_INTERVAL   the fleet part: targets,
+#                    simulators, their latency and the refresh interval (default 1000, 20, 50, 300)
 #
 # Needs the release binaries (`cargo build --release --features bench`), curl, jq, wrk
 # and nginx. Everything listens on 127.0.0.1. Run through `make bench`.
