@@ -14,7 +14,7 @@ TEST_BINARY := target/debug/jamf_exporter
 # The browser test's Python packages (tests/requirements.txt), kept out of the system.
 TEST_VENV := target/test-venv
 
-.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check demo-stack-test browser-test golden run-demo demo-stack screenshots bench soak fuzz fuzz-seeds
+.PHONY: test deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check demo-stack-test browser-test golden run-demo demo-stack screenshots bench soak fuzz fuzz-seeds deb-tool
 .PHONY: chart-test chart-files image-root image-test deb deb-test
 
 test: deps fmt clippy unit doc deny rules metrics-lint e2e calendar-check demo-stack-test browser-test chart-test image-test deb-test
@@ -134,9 +134,17 @@ image-test: image-root
 	$(SUDO) env PYTHON=$(PYTHON) bash tests/image-test.sh $(IMAGE_ROOT)
 
 # The Debian package from the same static binary, in target/debian/.
-deb: image-root
+# It checks for cargo-deb first, so that a missing tool is said before the build starts.
+deb: deb-tool image-root
 	rm -rf target/debian
 	CARGO_TARGET_DIR=target/static $(CARGO) deb --no-build --target $(STATIC_TARGET) --output target/debian/
+
+deb-tool:
+	@$(CARGO) deb --version 2>/dev/null | grep -qx "cargo-deb $(CARGO_DEB_VERSION)" || { \
+		echo "make deb needs cargo-deb $(CARGO_DEB_VERSION); install it once with:"; \
+		echo "  cargo install cargo-deb --locked --version $(CARGO_DEB_VERSION)"; \
+		exit 1; }
+	@echo "make deb: building the static release binary itself (target/static), then packaging it"
 
 # Installs the package on this machine, checks it, and purges it (tests/deb-test.sh).
 deb-test: deb

@@ -6,8 +6,8 @@
 #
 #   examples/demo-stack.sh
 #
-# Everything listens on 127.0.0.1 on free ports, which are printed; Ctrl-C (or SIGTERM) stops
-# every process and removes the temporary directory. Needs prometheus and prometheus-alertmanager
+# Everything listens on 127.0.0.1 on free ports, which are printed; Ctrl-C stops every process,
+# removes the temporary directory and exits with status 0 (SIGTERM the same, with status 143). Needs prometheus and prometheus-alertmanager
 # (Debian's packages; `make deps` installs them), python3 and cargo.
 #
 # Environment:
@@ -67,7 +67,9 @@ stop_all() {
 	pids=()
 	rm -rf "$dir"
 }
+stopping=
 on_signal() {
+	stopping=1
 	trap - INT TERM
 	echo
 	say "stopping"
@@ -75,7 +77,8 @@ on_signal() {
 	say "stopped"
 	exit "$1"
 }
-trap 'on_signal 130' INT
+# Ctrl-C is how a person ends the demo, not a failure.
+trap 'on_signal 0' INT
 trap 'on_signal 143' TERM
 trap stop_all EXIT
 
@@ -93,6 +96,10 @@ check_alive() {
 	local i
 	for i in "${!pids[@]}"; do
 		if ! kill -0 "${pids[i]}" 2>/dev/null; then
+			# Ctrl-C in a terminal reaches every process of the group at once, so a child may end
+			# before this script's own trap has run: give the trap a moment before calling it a crash.
+			sleep 1 || true
+			[ -z "$stopping" ] || return 0
 			say "${names[i]} exited; the end of its log:" >&2
 			tail -n 20 "$dir/${names[i]}.log" >&2 || true
 			exit 1

@@ -2,6 +2,7 @@
 //! plan the renewals into their calendar and get reminded 30 and 7 days ahead.
 
 use chrono::{DateTime, Days, Utc};
+use chrono_tz::Tz;
 
 use crate::renewals::{renewals, runbook_url, Renewal};
 use crate::snapshot::Snapshot;
@@ -72,15 +73,17 @@ fn summary(renewal: &Renewal) -> String {
     }
 }
 
-/// The feed for one snapshot; `now` is the `DTSTAMP`.
-pub fn render(snapshot: &Snapshot, now: DateTime<Utc>) -> String {
+/// The feed for one snapshot; `now` is the `DTSTAMP`. Each event falls on the expiry's
+/// day in `zone` (`--web.timezone`): a token that expires at 00:00 UTC is due on the
+/// evening before in America, and the event says so.
+pub fn render(snapshot: &Snapshot, now: DateTime<Utc>, zone: Tz) -> String {
     let title = format!("Jamf Pro renewals ({})", host(&snapshot.instance_url));
-    render_many(&title, &[snapshot], now)
+    render_many(&title, &[snapshot], now, zone)
 }
 
 /// One feed for several Jamf servers (`--config.file`); the `UID`s stay apart because
 /// each names its server's host.
-pub fn render_many(title: &str, snapshots: &[&Snapshot], now: DateTime<Utc>) -> String {
+pub fn render_many(title: &str, snapshots: &[&Snapshot], now: DateTime<Utc>, zone: Tz) -> String {
     let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
     let mut out = String::new();
     let mut line = |text: String| out.push_str(&fold(&text));
@@ -98,11 +101,12 @@ pub fn render_many(title: &str, snapshots: &[&Snapshot], now: DateTime<Utc>) -> 
         .flat_map(|snapshot| renewals(snapshot).into_iter().map(move |r| (snapshot, r)))
     {
         let host = host(&snapshot.instance_url);
-        let day = renewal.expires.date_naive();
+        let local = renewal.expires.with_timezone(&zone);
+        let day = local.date_naive();
         let next_day = day.checked_add_days(Days::new(1)).unwrap_or(day);
         let what = summary(&renewal);
         let description = format!(
-            "{} {} expires on {} (UTC).\nHow to renew: {}",
+            "{} {} expires on {}.\nHow to renew: {}",
             match &renewal.id {
                 Some(_) => format!("The {} for {}", renewal.kind.noun(), renewal.name),
                 None => format!("The {}", renewal.kind.noun()),
@@ -111,7 +115,7 @@ pub fn render_many(title: &str, snapshots: &[&Snapshot], now: DateTime<Utc>) -> 
                 Some(id) => format!("(id {id})"),
                 None => "of this Jamf Pro".to_owned(),
             },
-            renewal.expires.format("%Y-%m-%d %H:%M"),
+            local.format("%a %Y-%m-%d %H:%M %Z"),
             runbook_url(renewal.kind.soon_alert()),
         );
         line("BEGIN:VEVENT".into());
@@ -199,7 +203,7 @@ mod tests {
 
     #[test]
     fn each_renewal_is_an_all_day_event_with_a_stable_uid_and_two_reminders() {
-        let feed = render(&snapshot("Harbor Middle School"), now());
+        let feed = render(&snapshot("Harbor Middle School"), now(), Tz::UTC);
         assert!(feed.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"));
         assert!(feed.ends_with("END:VCALENDAR\r\n"));
         assert!(!feed.replace("\r\n", "").contains('\n'), "bare LF");
@@ -220,8 +224,23 @@ mod tests {
     }
 
     #[test]
+    fn events_fall_on_the_expiry_day_in_the_zone_asked_for() {
+        // 23:30 UTC on Sunday 7 March is Monday morning in Tokyo.
+        let feed = unfolded(&render(
+            &snapshot("Harbor Middle School"),
+            now(),
+            chrono_tz::Asia::Tokyo,
+        ));
+        assert!(feed.contains("DTSTART;VALUE=DATE:20270308\r\nDTEND;VALUE=DATE:20270309\r\n"));
+        assert!(
+            feed.contains("expires on Mon 2027-03-08 08:30 JST"),
+            "{feed}"
+        );
+    }
+
+    #[test]
     fn hostile_names_cannot_add_properties() {
-        let feed = render(&snapshot("Evil\r\nBEGIN:VEVENT;X,Y\\"), now());
+        let feed = render(&snapshot("Evil\r\nBEGIN:VEVENT;X,Y\\"), now(), Tz::UTC);
         let lines = unfolded(&feed);
         let events = lines.split("\r\n").filter(|l| *l == "BEGIN:VEVENT").count();
         assert_eq!(events, 2);
@@ -232,7 +251,7 @@ mod tests {
 
     #[test]
     fn an_empty_snapshot_is_a_valid_empty_calendar() {
-        let feed = render(&Snapshot::default(), now());
+        let feed = render(&Snapshot::default(), now(), Tz::UTC);
         assert!(!feed.contains("VEVENT"));
         assert!(feed.contains("X-WR-CALNAME:Jamf Pro renewals (jamf)\r\n"));
     }

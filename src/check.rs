@@ -120,7 +120,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
     let out = match check.output {
         Output::Nagios => nagios(&report),
         Output::Json => json(&report),
-        Output::Text => text(&report),
+        Output::Text => text(&report, config.timezone),
     };
     print!("{out}");
     report.state.exit_code()
@@ -330,14 +330,15 @@ pub fn json(report: &Report) -> String {
     out
 }
 
-/// The renewal report for a person: every renewal by date, then everything else.
-pub fn text(report: &Report) -> String {
+/// The renewal report for a person: every renewal by date, then everything else, with
+/// dates in `zone` (`--web.timezone`).
+pub fn text(report: &Report, zone: chrono_tz::Tz) -> String {
     let mut out = format!(
         "Jamf Pro renewal report for {}\n",
         one_line(&report.instance_url)
     );
     if let Some(at) = report.data_from {
-        let _ = writeln!(out, "Data from {}", at.format("%Y-%m-%d %H:%M UTC"));
+        let _ = writeln!(out, "Data from {}", crate::landing::date(Some(at), zone));
     }
     let _ = writeln!(out, "Overall: {}\n", report.state);
     out.push_str("Renewals, by date:\n");
@@ -347,7 +348,7 @@ pub fn text(report: &Report) -> String {
     for renewal in &report.renewals {
         let date = renewal
             .expires
-            .map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string());
+            .map_or_else(String::new, |at| crate::landing::day(at, zone));
         let _ = writeln!(
             out,
             "  {date}  {:<8}  {}",
@@ -498,16 +499,32 @@ mod tests {
 
     #[test]
     fn text_lists_renewals_by_date_then_the_rest() {
-        let out = text(&report(&[("Late", 200), ("Soon", 20)], DEFAULTS));
+        let out = text(
+            &report(&[("Late", 200), ("Soon", 20)], DEFAULTS),
+            chrono_tz::Tz::UTC,
+        );
         assert_eq!(
             out,
             "Jamf Pro renewal report for https://school.jamfcloud.com\n\
-             Data from 2027-03-10 12:00 UTC\n\
+             Data from Wed 2027-03-10 12:00 UTC\n\
              Overall: WARNING\n\n\
              Renewals, by date:\n  \
-             2027-03-30  WARNING   Soon: Volume Purchasing token expires in 20 days\n  \
-             2027-09-26  OK        Late: Volume Purchasing token expires in 200 days\n\n\
+             Tue 2027-03-30  WARNING   Soon: Volume Purchasing token expires in 20 days\n  \
+             Sun 2027-09-26  OK        Late: Volume Purchasing token expires in 200 days\n\n\
              Also needs doing:\n  nothing\n"
+        );
+    }
+
+    #[test]
+    fn text_dates_are_in_the_zone_asked_for() {
+        // 12:00 UTC on Wednesday is 06:00 in Chicago; a 00:00 UTC deadline is the evening before.
+        let report = report(&[("Soon", 20)], DEFAULTS);
+        let out = text(&report, chrono_tz::America::Chicago);
+        assert!(out.contains("Data from Wed 2027-03-10 06:00 CST"), "{out}");
+        let midnight = chrono::TimeZone::with_ymd_and_hms(&Utc, 2027, 3, 30, 0, 0, 0).unwrap();
+        assert_eq!(
+            crate::landing::day(midnight, chrono_tz::America::Chicago),
+            "Mon 2027-03-29"
         );
     }
 }

@@ -13,7 +13,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::bands::TokenBands;
 use crate::jamf::Reason;
 use crate::renewals::{renewals, Renewal, RenewalKind};
-use crate::snapshot::{days_until, Snapshot, VppLocation};
+use crate::snapshot::{days_until, MdmProfiles, Snapshot, VppLocation};
 
 /// A monitoring-plugin state; the order is the exit status, so `max` is the worst.
 /// `Unknown` is only for a check that could not run (a bad command line).
@@ -67,8 +67,14 @@ pub enum FindingKind {
     VppClientContextMismatch,
     VppSyncStale,
     VppAppleLocationShared,
+    VppTokenRenewedNotSynced,
     AdeSyncFailing,
     Apns,
+    AppleTermsNotAccepted,
+    ProLicenceExceeded,
+    ComplianceConnectionBroken,
+    MdmProfilesExpired,
+    MdmProfilesExpiringWithoutAutoRenew,
     JamfApi,
     Collector,
 }
@@ -83,8 +89,16 @@ impl FindingKind {
             FindingKind::VppClientContextMismatch => "vpp_client_context_mismatch",
             FindingKind::VppSyncStale => "vpp_sync_stale",
             FindingKind::VppAppleLocationShared => "vpp_apple_location_shared",
+            FindingKind::VppTokenRenewedNotSynced => "vpp_token_renewed_not_synced",
             FindingKind::AdeSyncFailing => "ade_sync_failing",
             FindingKind::Apns => "apns",
+            FindingKind::AppleTermsNotAccepted => "apple_terms_not_accepted",
+            FindingKind::ProLicenceExceeded => "pro_licence_exceeded",
+            FindingKind::ComplianceConnectionBroken => "compliance_connection_broken",
+            FindingKind::MdmProfilesExpired => "mdm_profiles_expired",
+            FindingKind::MdmProfilesExpiringWithoutAutoRenew => {
+                "mdm_profiles_expiring_without_auto_renew"
+            }
             FindingKind::JamfApi => "jamf_api",
             FindingKind::Collector => "collector",
         }
@@ -99,6 +113,9 @@ pub struct Finding {
     pub id: Option<String>,
     pub name: String,
     pub expires: Option<DateTime<Utc>>,
+    /// For an expiry without a published date (the APNs certificate): when Jamf's
+    /// warning was seen, so that it ranks among the expiries.
+    pub seen: Option<DateTime<Utc>>,
     /// Whole days left, counted as people do: 6.9 days is 6, and a token that expired
     /// 3.4 days ago is -3.
     pub days_left: Option<i64>,
@@ -217,6 +234,7 @@ pub fn assess(renewal: &Renewal, thresholds: Thresholds, now: DateTime<Utc>) -> 
         id: renewal.id.clone(),
         name: renewal.name.clone(),
         expires: Some(renewal.expires),
+        seen: None,
         days_left: Some(whole_days(left)),
         message: format!("{} {}", renewal.subject(), expiry_phrase(left)),
         runbook,
@@ -238,6 +256,108 @@ pub fn assessed_renewals(
 /// How old a VPP sync may be before it counts as stale (`JamfVppSyncStale`).
 const VPP_SYNC_STALE_DAYS: i64 = 2;
 
+/// A token is valid for a year from its download; a last sync more than this many days
+/// before its expiry predates the token (`JamfVppTokenRenewedNotSynced`).
+const TOKEN_LIFETIME_DAYS: i64 = 366;
+
+/// Jamf's notifications that no date predicts, and the alert of each (§5.6d).
+const COMPLIANCE_CODES: [&str; 6] = [
+    "DEVICE_COMPLIANCE_CONNECTION_ERROR",
+    "CONDITIONAL_ACCESS_CONNECTION_ERROR",
+    "MII_HEARTBEAT_FAILED_NOTIFICATION",
+    "MII_INVENTORY_UPLOAD_FAILED_NOTIFICATION",
+    "MII_UNATHORIZED_RESPONSE_NOTIFICATION",
+    "BEYOND_CORP_CONNECTION_ERROR",
+];
+
+/// The finding for an active notification, when it is one the alert rules watch.
+fn notification(code: &str, now: DateTime<Utc>) -> Option<Finding> {
+    let (state, kind, name, runbook) = match code {
+        "PUSH_CERT_WILL_EXPIRE" => (
+            State::Warning,
+            FindingKind::Apns,
+            "Apple push certificate",
+            "JamfApnsCertificateExpiring",
+        ),
+        "PUSH_CERT_EXPIRED" | "APNS_CERT_REVOKED" => (
+            State::Critical,
+            FindingKind::Apns,
+            "Apple push certificate",
+            "JamfApnsCertificateExpired",
+        ),
+        "DEVICE_ENROLLMENT_PROGRAM_T_C_NOT_SIGNED" | "APPLE_SCHOOL_MANAGER_T_C_NOT_SIGNED" => (
+            State::Critical,
+            FindingKind::AppleTermsNotAccepted,
+            "Apple's terms and conditions",
+            "JamfAppleTermsNotAccepted",
+        ),
+        "EXCEEDED_LICENSE_COUNT" => (
+            State::Warning,
+            FindingKind::ProLicenceExceeded,
+            "Jamf Pro licence",
+            "JamfProLicenceExceeded",
+        ),
+        code if COMPLIANCE_CODES.contains(&code) => (
+            State::Warning,
+            FindingKind::ComplianceConnectionBroken,
+            "Compliance connection",
+            "JamfComplianceConnectionBroken",
+        ),
+        _ => return None,
+    };
+    let sentence = notification_sentence(code)?;
+    let mut finding = other(state, kind, Some(code), name, sentence.to_owned(), runbook);
+    if kind == FindingKind::Apns {
+        finding.seen = Some(now);
+    }
+    Some(finding)
+}
+
+/// Expired MDM profiles, and profiles expiring on a platform without auto-renew.
+fn mdm_profiles(mdm: &MdmProfiles, found: &mut Vec<Finding>) {
+    for (platform, counts) in mdm.platforms() {
+        let devices = match platform {
+            "computer" => "computers",
+            _ => "mobile devices",
+        };
+        let plural = |n: u64| if n == 1 { "" } else { "s" };
+        if counts.expired > 0 {
+            let n = counts.expired;
+            found.push(other(
+                State::Warning,
+                FindingKind::MdmProfilesExpired,
+                Some(platform),
+                devices,
+                format!(
+                    "{n} managed {} with an expired MDM profile: Jamf Pro can no longer manage {}",
+                    if n == 1 {
+                        &devices[..devices.len() - 1]
+                    } else {
+                        devices
+                    },
+                    if n == 1 { "it" } else { "them" },
+                ),
+                "JamfMdmProfilesExpired",
+            ));
+        }
+        if counts.expiring > 0 && counts.auto_renew == Some(false) {
+            let n = counts.expiring;
+            found.push(other(
+                State::Warning,
+                FindingKind::MdmProfilesExpiringWithoutAutoRenew,
+                Some(platform),
+                devices,
+                format!(
+                    "{n} MDM profile{} of managed {devices} expire{} soon, and Jamf Pro does not renew them automatically",
+                    plural(n),
+                    if n == 1 { "s" } else { "" },
+                ),
+                "JamfMdmProfilesExpiringWithoutAutoRenew",
+            ));
+        }
+    }
+}
+
 /// Everything that needs doing, worst first, then soonest deadline.
 pub fn findings(snapshot: &Snapshot, thresholds: Thresholds, now: DateTime<Utc>) -> Vec<Finding> {
     let mut found: Vec<Finding> = assessed_renewals(snapshot, thresholds, now)
@@ -248,7 +368,7 @@ pub fn findings(snapshot: &Snapshot, thresholds: Thresholds, now: DateTime<Utc>)
         for location in locations.iter() {
             vpp_location(location, &snapshot.last_nonzero_purchased, now, &mut found);
         }
-        apple_location_shared(locations, &mut found);
+        apple_location_shared(locations, &snapshot.last_nonzero_purchased, &mut found);
     }
     for instance in snapshot.ade.iter().flat_map(|list| list.iter()) {
         if instance.last_sync_success == Some(false) {
@@ -266,31 +386,20 @@ pub fn findings(snapshot: &Snapshot, thresholds: Thresholds, now: DateTime<Utc>)
         }
     }
     for (code, active) in snapshot.notifications.iter().flat_map(|map| map.iter()) {
-        if *active == 0 {
-            continue;
-        }
-        let (state, runbook) = match code.as_str() {
-            "PUSH_CERT_WILL_EXPIRE" => (State::Warning, "JamfApnsCertificateExpiring"),
-            "PUSH_CERT_EXPIRED" | "APNS_CERT_REVOKED" => {
-                (State::Critical, "JamfApnsCertificateExpired")
+        if *active > 0 {
+            if let Some(finding) = notification(code, now) {
+                found.push(finding);
             }
-            _ => continue,
-        };
-        let sentence = notification_sentence(code).unwrap_or("Jamf Pro reports a problem");
-        found.push(other(
-            state,
-            FindingKind::Apns,
-            None,
-            "APNs push certificate",
-            format!("{sentence} ({code})"),
-            runbook,
-        ));
+        }
+    }
+    if let Some(mdm) = &snapshot.mdm_profiles {
+        mdm_profiles(mdm, &mut found);
     }
     collectors(snapshot, &mut found);
     found.sort_by(|a, b| {
         b.state
             .cmp(&a.state)
-            .then_with(|| match (a.expires, b.expires) {
+            .then_with(|| match (a.ranks_by(), b.ranks_by()) {
                 (Some(x), Some(y)) => x.cmp(&y),
                 (Some(_), None) => std::cmp::Ordering::Less,
                 (None, Some(_)) => std::cmp::Ordering::Greater,
@@ -300,6 +409,15 @@ pub fn findings(snapshot: &Snapshot, thresholds: Thresholds, now: DateTime<Utc>)
             .then_with(|| a.name.cmp(&b.name))
     });
     found
+}
+
+impl Finding {
+    /// The instant a finding ranks by among those of its state: its expiry, or for the
+    /// APNs certificate, whose date Jamf does not publish, the time Jamf's notification
+    /// was seen, which ranks it with the expiries it belongs among instead of after them.
+    fn ranks_by(&self) -> Option<DateTime<Utc>> {
+        self.expires.or(self.seen)
+    }
 }
 
 fn other(
@@ -316,6 +434,7 @@ fn other(
         id: id.map(str::to_owned),
         name: name.to_owned(),
         expires: None,
+        seen: None,
         days_left: None,
         message,
         runbook,
@@ -383,6 +502,18 @@ fn vpp_location(
             );
         }
     }
+    if let (Some(expiry), Some(last_sync)) = (location.token_expiry, location.last_sync) {
+        if expiry - last_sync > TimeDelta::days(TOKEN_LIFETIME_DAYS) {
+            push(
+                State::Warning,
+                FindingKind::VppTokenRenewedNotSynced,
+                format!(
+                    "{name}: the renewed Volume Purchasing token was uploaded but has not been synced with Apple since"
+                ),
+                "JamfVppTokenRenewedNotSynced",
+            );
+        }
+    }
     if let Some(last_sync) = location.last_sync {
         let age = now - last_sync;
         if age > TimeDelta::days(VPP_SYNC_STALE_DAYS) {
@@ -400,7 +531,14 @@ fn vpp_location(
 }
 
 /// Two Jamf locations reporting one Apple location: one of them holds the other's token.
-fn apple_location_shared(locations: &[VppLocation], found: &mut Vec<Finding>) {
+/// The line names the likely culprit: a location whose own name differs from the Apple
+/// location it reports, or whose licences dropped to 0, preferring the latter; and the
+/// location whose token it is, the one named like that Apple location.
+fn apple_location_shared(
+    locations: &[VppLocation],
+    last_nonzero_purchased: &BTreeMap<String, f64>,
+    found: &mut Vec<Finding>,
+) {
     let mut by_apple: BTreeMap<(&str, &str), Vec<&VppLocation>> = BTreeMap::new();
     for location in locations {
         // An empty Apple name says nothing about which token is uploaded.
@@ -415,20 +553,43 @@ fn apple_location_shared(locations: &[VppLocation], found: &mut Vec<Finding>) {
         if sharing.len() < 2 {
             continue;
         }
-        let names: Vec<&str> = sharing.iter().map(|l| l.name.as_str()).collect();
         let ids: Vec<&str> = sharing.iter().map(|l| l.id.as_str()).collect();
-        let listed = match names.split_last() {
-            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-            None => String::new(),
+        let dropped = |l: &&&VppLocation| {
+            l.licenses_purchased == Some(0.0) && last_nonzero_purchased.contains_key(&l.id)
+        };
+        let suspect = sharing
+            .iter()
+            .find(dropped)
+            .or_else(|| sharing.iter().find(|l| l.name != apple_name));
+        let owner = suspect.and_then(|suspect| {
+            sharing
+                .iter()
+                .filter(|l| l.id != suspect.id)
+                .find(|l| l.name == apple_name)
+                .or_else(|| sharing.iter().find(|l| l.id != suspect.id))
+        });
+        let message = match (suspect, owner) {
+            (Some(suspect), Some(owner)) => format!(
+                "{} most likely holds {}'s Volume Purchasing token: both report the Apple location \"{apple_name}\"",
+                suspect.name, owner.name
+            ),
+            _ => {
+                let names: Vec<&str> = sharing.iter().map(|l| l.name.as_str()).collect();
+                let listed = match names.split_last() {
+                    Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                    None => String::new(),
+                };
+                format!(
+                    "{listed} report the same Apple location \"{apple_name}\": one of them holds another location's Volume Purchasing token"
+                )
+            }
         };
         found.push(other(
             State::Critical,
             FindingKind::VppAppleLocationShared,
             Some(&ids.join(",")),
-            apple_name,
-            format!(
-                "{listed} report the same Apple location \"{apple_name}\": one of them holds another location's Volume Purchasing token"
-            ),
+            suspect.map_or(apple_name, |l| l.name.as_str()),
+            message,
             "JamfVppAppleLocationShared",
         ));
     }
@@ -490,9 +651,13 @@ fn collectors(snapshot: &Snapshot, found: &mut Vec<Finding>) {
 /// know (they are shown as the code alone).
 pub fn notification_sentence(code: &str) -> Option<&'static str> {
     Some(match code {
-        "PUSH_CERT_WILL_EXPIRE" => "The Apple push notification (APNs) certificate expires soon",
-        "PUSH_CERT_EXPIRED" => "The Apple push notification (APNs) certificate has expired",
-        "APNS_CERT_REVOKED" => "The Apple push notification (APNs) certificate was revoked",
+        "PUSH_CERT_WILL_EXPIRE" => "The Apple push certificate expires soon",
+        "PUSH_CERT_EXPIRED" => {
+            "The Apple push certificate has expired: Jamf Pro cannot manage any device"
+        }
+        "APNS_CERT_REVOKED" => {
+            "The Apple push certificate was revoked: Jamf Pro cannot manage any device"
+        }
         "APNS_CONNECTION_FAILURE" => "Jamf Pro cannot connect to Apple's push notification service",
         "PUSH_PROXY_CERT_EXPIRED" => "The push proxy certificate has expired",
         "VPP_ACCOUNT_WILL_EXPIRE" => "A Volume Purchasing token expires soon",
@@ -500,12 +665,26 @@ pub fn notification_sentence(code: &str) -> Option<&'static str> {
         "VPP_TOKEN_REVOKED" => "A Volume Purchasing token was revoked",
         "DEP_INSTANCE_WILL_EXPIRE" => "An Automated Device Enrollment token expires soon",
         "DEP_INSTANCE_EXPIRED" => "An Automated Device Enrollment token has expired",
-        "DEVICE_ENROLLMENT_PROGRAM_T_C_NOT_SIGNED" => {
-            "New Apple Business Manager terms and conditions must be accepted"
+        "DEVICE_ENROLLMENT_PROGRAM_T_C_NOT_SIGNED" | "APPLE_SCHOOL_MANAGER_T_C_NOT_SIGNED" => {
+            "Apple's new terms and conditions are not accepted: enrolments and new licences have stopped"
         }
-        "APPLE_SCHOOL_MANAGER_T_C_NOT_SIGNED" => {
-            "New Apple School Manager terms and conditions must be accepted"
+        "EXCEEDED_LICENSE_COUNT" => "Jamf Pro manages more devices than its licence allows",
+        "DEVICE_COMPLIANCE_CONNECTION_ERROR" => {
+            "The device compliance connection to Microsoft Intune is broken"
         }
+        "CONDITIONAL_ACCESS_CONNECTION_ERROR" => {
+            "The conditional access connection to Microsoft Intune is broken"
+        }
+        "MII_HEARTBEAT_FAILED_NOTIFICATION" => {
+            "Microsoft Intune no longer receives Jamf Pro's heartbeat"
+        }
+        "MII_INVENTORY_UPLOAD_FAILED_NOTIFICATION" => {
+            "Uploading the inventory to Microsoft Intune failed"
+        }
+        "MII_UNATHORIZED_RESPONSE_NOTIFICATION" => {
+            "Microsoft Intune refuses Jamf Pro's credentials"
+        }
+        "BEYOND_CORP_CONNECTION_ERROR" => "The connection to Google BeyondCorp is broken",
         "BUILT_IN_CA_EXPIRING" => "The built-in certificate authority expires soon",
         "BUILT_IN_CA_EXPIRED" => "The built-in certificate authority has expired",
         "BUILT_IN_CA_RENEWAL_FAILED" => "Renewing the built-in certificate authority failed",

@@ -9,13 +9,14 @@
 use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use crate::bands::TokenBands;
 use crate::findings::{
     assessed_renewals, expiry_phrase, findings, notification_sentence, Finding, FindingKind, State,
     Thresholds,
 };
-use crate::renewals::{runbook_url, RenewalKind};
+use crate::renewals::RenewalKind;
 use crate::snapshot::{days_until, AdeInstance, Snapshot, VppLocation};
 
 /// Escapes text for HTML element content and attribute values.
@@ -45,11 +46,50 @@ fn urgency(days: Option<f64>, bands: TokenBands) -> &'static str {
     }
 }
 
-pub(crate) fn date(instant: Option<DateTime<Utc>>) -> String {
+/// A date and time with its weekday, in `zone`: "Sat 2026-12-12 14:03 CST".
+pub fn date(instant: Option<DateTime<Utc>>, zone: Tz) -> String {
     instant.map_or_else(
         || "—".to_owned(),
-        |i| i.format("%Y-%m-%d %H:%M UTC").to_string(),
+        |i| {
+            i.with_timezone(&zone)
+                .format("%a %Y-%m-%d %H:%M %Z")
+                .to_string()
+        },
     )
+}
+
+/// A day with its weekday, in `zone`: "Sat 2026-12-12". A deadline at 00:00 UTC falls
+/// on the evening before in America, and is shown so.
+pub fn day(instant: DateTime<Utc>, zone: Tz) -> String {
+    instant
+        .with_timezone(&zone)
+        .format("%a %Y-%m-%d")
+        .to_string()
+}
+
+/// Where a finding's runbook is served: on the exporter itself.
+pub fn runbook_link(alert: &str) -> String {
+    format!("/runbooks/{alert}")
+}
+
+/// "2 critical, 9 warnings", or "Nothing needs action".
+pub fn counts(found: &[Finding]) -> String {
+    let critical = found.iter().filter(|f| f.state == State::Critical).count();
+    let warning = found.iter().filter(|f| f.state == State::Warning).count();
+    let mut parts = Vec::new();
+    if critical > 0 {
+        parts.push(format!("{critical} critical"));
+    }
+    match warning {
+        0 => {}
+        1 => parts.push("1 warning".to_owned()),
+        n => parts.push(format!("{n} warnings")),
+    }
+    if parts.is_empty() {
+        "Nothing needs action".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// "in 5 days", "expired 3 days ago", or "no date".
@@ -135,21 +175,27 @@ fn row_state(found: &[&Finding], name: &str) -> String {
     cell
 }
 
+/// Whether `finding`, of `kind`, is about the VPP location with id `id`.
+fn about_location_id(kind: FindingKind, finding: &Finding, id: &str) -> bool {
+    match kind {
+        FindingKind::Renewal(RenewalKind::Vpp)
+        | FindingKind::VppTokenMissing
+        | FindingKind::VppLicensesExhausted
+        | FindingKind::VppLicensesDropped
+        | FindingKind::VppClientContextMismatch
+        | FindingKind::VppSyncStale
+        | FindingKind::VppTokenRenewedNotSynced => finding.id.as_deref() == Some(id),
+        FindingKind::VppAppleLocationShared => finding
+            .id
+            .as_deref()
+            .is_some_and(|ids| ids.split(',').any(|one| one == id)),
+        _ => false,
+    }
+}
+
 fn about_location<'a>(all: &'a [Finding], location: &VppLocation) -> Vec<&'a Finding> {
     all.iter()
-        .filter(|finding| match finding.kind {
-            FindingKind::Renewal(RenewalKind::Vpp)
-            | FindingKind::VppTokenMissing
-            | FindingKind::VppLicensesExhausted
-            | FindingKind::VppLicensesDropped
-            | FindingKind::VppClientContextMismatch
-            | FindingKind::VppSyncStale => finding.id.as_deref() == Some(location.id.as_str()),
-            FindingKind::VppAppleLocationShared => finding
-                .id
-                .as_deref()
-                .is_some_and(|ids| ids.split(',').any(|id| id == location.id)),
-            _ => false,
-        })
+        .filter(|finding| about_location_id(finding.kind, finding, &location.id))
         .collect()
 }
 
@@ -177,22 +223,51 @@ fn by_urgency(
     })
 }
 
-/// One table cell, labelled for the stacked phone layout.
+/// One table cell, labelled for the stacked phone layout. The explicit roles keep the
+/// table a table for screen readers when the phone layout stacks its rows.
 fn cell(label: &str, class: &str, html: &str) -> String {
     if class.is_empty() {
-        format!("<td data-label=\"{label}\">{html}</td>")
+        format!("<td role=\"cell\" data-label=\"{label}\">{html}</td>")
     } else {
-        format!("<td data-label=\"{label}\" class=\"{class}\">{html}</td>")
+        format!("<td role=\"cell\" data-label=\"{label}\" class=\"{class}\">{html}</td>")
     }
 }
 
+/// A table's opening and header row. On a phone the headers are hidden from view but
+/// stay in the accessibility tree; each cell shows its own label instead.
 fn table_head(columns: &[&str]) -> String {
-    let mut head = String::from("<table><thead><tr>");
+    let mut head = String::from("<table role=\"table\"><thead role=\"rowgroup\"><tr role=\"row\">");
     for column in columns {
-        let _ = write!(head, "<th>{column}</th>");
+        let _ = write!(
+            head,
+            "<th role=\"columnheader\" scope=\"col\">{column}</th>"
+        );
     }
-    head.push_str("</tr></thead><tbody>");
+    head.push_str("</tr></thead><tbody role=\"rowgroup\">");
     head
+}
+
+/// The switch that folds a table's OK rows on a narrow screen, placed before the table:
+/// a checkbox and its label, no script. Nothing when no row is OK.
+fn fold(id: &str, n_ok: usize, what: &str) -> String {
+    if n_ok == 0 {
+        return String::new();
+    }
+    let (count, verb) = if n_ok == 1 {
+        (format!("1 {what}"), "is")
+    } else {
+        (format!("{n_ok} {what}s"), "are")
+    };
+    format!(
+        "<input type=\"checkbox\" id=\"{id}\" class=\"fold\">\
+<label for=\"{id}\" class=\"fold\">{count} {verb} OK: show them</label>"
+    )
+}
+
+/// A row's opening tag: its urgency class, and `okrow` for the folding.
+fn row_open(class: &str, state: State) -> String {
+    let ok = if state == State::Ok { " okrow" } else { "" };
+    format!("<tr role=\"row\" class=\"{class}{ok}\">")
 }
 
 pub(crate) const STYLE: &str = "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1f2328;max-width:80rem;overflow-wrap:break-word}\
@@ -209,9 +284,14 @@ th{background:#f6f8fa;font-weight:600}td.num{text-align:right;font-variant-numer
 #action-needed li[data-state=warning]{border-color:#bf8700;background:#fffdf0}\
 .deadline{color:#57606a;white-space:nowrap}.bad{color:#cf222e;font-weight:600}.good{color:#1a7f37}\
 .stale{color:#9a6700}code{background:#f6f8fa;padding:.1rem .3rem;border-radius:4px;word-break:break-all}\
-@media (max-width:600px){body{margin:1rem;overflow-wrap:anywhere}table,thead,tbody,tr,td{display:block}thead{display:none}\
-tr{border:1px solid #d0d7de;border-radius:6px;margin:.6rem 0;padding:.3rem .6rem}\
-td{border:0;padding:.15rem 0}td.num{text-align:left;white-space:normal}td::before{content:attr(data-label) \": \";font-weight:600}}";
+.step{display:block;font-size:.92em;margin-top:.15rem}input.fold,label.fold{display:none}\
+@media (max-width:600px){body{margin:1rem;overflow-wrap:anywhere}table,thead,tbody,tr,td{display:block}\
+thead tr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);clip-path:inset(50%);white-space:nowrap}\
+tr{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));grid-auto-flow:row dense;column-gap:.8rem;border:1px solid #d0d7de;border-radius:6px;margin:.5rem 0;padding:.3rem .6rem}\
+td{border:0;padding:.1rem 0}td.wide{grid-column:1/-1}td.num{text-align:left;white-space:normal}td::before{content:attr(data-label) \": \";font-weight:600}\
+label.fold{display:block;margin:.5rem 0;padding:.4rem .6rem;border:1px dashed #8c959f;border-radius:6px;color:#0969da;cursor:pointer}\
+input.fold{display:inline;position:absolute;opacity:0;width:1px;height:1px}input.fold:checked+label.fold{display:none}input.fold:not(:checked)~table tr.okrow{display:none}\
+input.fold:focus-visible+label.fold{outline:2px solid #0969da}}";
 
 /// Where the page's header links point: the server's own endpoints, or one target's
 /// forms of them (`/probe?target=NAME`, `/calendar.ics?target=NAME`).
@@ -221,33 +301,47 @@ pub struct Links<'a> {
     pub calendar: &'a str,
 }
 
-/// Renders the page for one snapshot at `now`, judging its tokens by `bands`.
+/// Renders the page for one snapshot at `now`, with dates in `zone`.
+/// The VPP and ADE tokens are judged by `bands`.
 pub fn render(
     snapshot: &Snapshot,
     links: Links<'_>,
     bands: TokenBands,
     now: DateTime<Utc>,
+    zone: Tz,
 ) -> String {
+    let all = findings(snapshot, Thresholds::Alerts(bands), now);
+    let headline = if snapshot.refreshes == 0 {
+        "Waiting for the first refresh".to_owned()
+    } else {
+        counts(&all)
+    };
     let mut page = String::with_capacity(24 * 1024);
     let _ = write!(
         page,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>jamf_exporter</title><style>{STYLE}</style></head><body>\
+<title>{} · jamf_exporter</title><style>{STYLE}</style></head><body>\
 <h1>jamf_exporter</h1><p class=\"meta\">Version {} · Jamf Pro <code>{}</code> · \
 <a href=\"{}\">Metrics</a> · <a href=\"{}\">Renewal calendar</a> · \
-<a href=\"/-/healthy\">Health</a> · <a href=\"/-/ready\">Ready</a></p>",
+<a href=\"/-/healthy\">Health</a> · <a href=\"/-/ready\">Ready</a> · \
+<a href=\"/runbooks/README\">Runbooks</a></p>",
+        escape(&headline),
         escape(env!("CARGO_PKG_VERSION")),
         escape(&snapshot.instance_url),
         escape(links.metrics),
         escape(links.calendar),
     );
+    let worst = all.iter().map(|f| f.state).max().unwrap_or(State::Ok);
+    let headline_class = match worst {
+        State::Critical => "bad",
+        State::Warning => "stale",
+        _ => "good",
+    };
     let jamf_state = match (snapshot.refreshes, snapshot.up) {
-        (0, _) => "<span class=\"stale\">waiting for the first refresh</span>".to_owned(),
-        (_, true) => "<span class=\"good\">reachable</span>".to_owned(),
-        (_, false) => {
-            "<span class=\"bad\">unreachable or refusing the credentials</span>".to_owned()
-        }
+        (0, _) => "waiting for the first refresh",
+        (_, true) => "reachable",
+        (_, false) => "unreachable or refusing the credentials",
     };
     let version = snapshot
         .version
@@ -255,35 +349,36 @@ pub fn render(
         .and_then(|v| v.version.as_deref())
         .map_or_else(String::new, |v| format!(" · Jamf Pro {}", escape(v)));
     let health = match snapshot.healthcheck.as_ref().map(|h| h.code) {
-        Some(0) => " · health check <span class=\"good\">healthy</span>".to_owned(),
+        Some(0) => " · health check healthy".to_owned(),
         Some(code) => format!(" · health check <span class=\"bad\">code {code}</span>"),
         None => String::new(),
     };
     let data_from = match snapshot.last_refresh {
         Some(at) => format!(
             "data from {} ({})",
-            date(Some(at)),
+            escape(&date(Some(at), zone)),
             escape(&age(Some(at), now))
         ),
         None => "no data yet".to_owned(),
     };
     let _ = write!(
         page,
-        "<p>Jamf API: {jamf_state} · {data_from}{version}{health}</p>"
+        "<p id=\"summary\"><strong class=\"{headline_class}\">{}</strong> · Jamf API {jamf_state} · {data_from}{version}{health}</p>",
+        escape(&headline),
     );
 
-    let all = findings(snapshot, Thresholds::Alerts(bands), now);
-    action_needed(&mut page, snapshot, &all);
-    renewal_table(&mut page, snapshot, bands, now);
-    vpp_table(&mut page, snapshot, &all, bands, now);
-    ade_table(&mut page, snapshot, &all, bands, now);
+    action_needed(&mut page, snapshot, &all, zone);
+    renewal_table(&mut page, snapshot, &all, bands, now, zone);
+    vpp_table(&mut page, snapshot, &all, bands, now, zone);
+    ade_table(&mut page, snapshot, &all, bands, now, zone);
     notification_list(&mut page, snapshot);
+    mdm_table(&mut page, snapshot, zone);
     collector_table(&mut page, snapshot, now);
     page.push_str("</body></html>\n");
     page
 }
 
-fn action_needed(page: &mut String, snapshot: &Snapshot, all: &[Finding]) {
+fn action_needed(page: &mut String, snapshot: &Snapshot, all: &[Finding], zone: Tz) {
     page.push_str("<section id=\"action-needed\"><h2>Action needed</h2>");
     if snapshot.refreshes == 0 {
         page.push_str("<p class=\"meta\">Waiting for the first refresh from Jamf Pro.</p>");
@@ -295,16 +390,20 @@ fn action_needed(page: &mut String, snapshot: &Snapshot, all: &[Finding]) {
             let deadline = finding.expires.map_or_else(String::new, |at| {
                 format!(
                     " <span class=\"deadline\">(deadline {})</span>",
-                    at.format("%Y-%m-%d")
+                    day(at, zone)
                 )
             });
+            let step = crate::runbooks::first_step(finding.runbook)
+                .map_or_else(String::new, |step| {
+                    format!("<span class=\"step\">First step: {}</span>", escape(step))
+                });
             let _ = write!(
                 page,
-                "<li data-state=\"{}\">{} {}{deadline} · <a href=\"{}\">what to do</a></li>",
+                "<li data-state=\"{}\">{} {}{deadline}{step}<a href=\"{}\">What to do</a></li>",
                 finding.state.word(),
                 state_badge(finding.state),
                 escape(&finding.message),
-                escape(&runbook_url(finding.runbook)),
+                escape(&runbook_link(finding.runbook)),
             );
         }
         page.push_str("</ol>");
@@ -312,16 +411,64 @@ fn action_needed(page: &mut String, snapshot: &Snapshot, all: &[Finding]) {
     page.push_str("</section>");
 }
 
-/// Every dated renewal, plus the APNs certificate, whose date Jamf does not publish.
-fn renewal_table(page: &mut String, snapshot: &Snapshot, bands: TokenBands, now: DateTime<Utc>) {
+/// The findings that make a renewal row's state: its own expiry, and for a VPP
+/// location or an ADE instance everything else found about it.
+fn about_renewal<'a>(all: &'a [Finding], renewal: &'a Finding) -> Vec<&'a Finding> {
+    let id = renewal.id.as_deref().unwrap_or_default();
+    let mut found: Vec<&Finding> = all
+        .iter()
+        .filter(|finding| match (renewal.kind, finding.kind) {
+            (FindingKind::Renewal(RenewalKind::Vpp), kind) => about_location_id(kind, finding, id),
+            (FindingKind::Renewal(RenewalKind::Ade), FindingKind::AdeSyncFailing) => {
+                finding.id.as_deref() == Some(id)
+            }
+            _ => false,
+        })
+        .collect();
+    let listed = found
+        .iter()
+        .any(|f| f.kind == renewal.kind && f.id == renewal.id);
+    if renewal.state > State::Ok && !listed {
+        found.insert(0, renewal);
+    }
+    found
+}
+
+/// Every dated renewal, plus the APNs certificate, whose date Jamf does not publish;
+/// most urgent first, each row as bad as the worst thing found about it.
+fn renewal_table(
+    page: &mut String,
+    snapshot: &Snapshot,
+    all: &[Finding],
+    bands: TokenBands,
+    now: DateTime<Utc>,
+    zone: Tz,
+) {
     page.push_str("<section id=\"renewals\"><h2>Renewals</h2>");
-    page.push_str(&table_head(&[
-        "What",
-        "For",
-        "Expires",
-        "Time left",
-        "State",
-    ]));
+    let active = |code: &str| {
+        snapshot
+            .notifications
+            .as_ref()
+            .is_some_and(|map| map.get(code).is_some_and(|n| *n > 0))
+    };
+    let (apns_state, apns_words) = if snapshot.notifications.is_none() {
+        (State::Unknown, "no data from Jamf Pro yet")
+    } else if active("PUSH_CERT_EXPIRED") || active("APNS_CERT_REVOKED") {
+        (
+            State::Critical,
+            "expired or revoked: Jamf Pro cannot manage any device",
+        )
+    } else if active("PUSH_CERT_WILL_EXPIRE") {
+        (State::Warning, "expires soon, Jamf Pro warns")
+    } else {
+        (State::Ok, "no warning from Jamf Pro")
+    };
+    struct Row {
+        state: State,
+        ranks_by: Option<DateTime<Utc>>,
+        html: String,
+    }
+    let mut rows: Vec<Row> = Vec::new();
     for renewal in assessed_renewals(snapshot, Thresholds::Alerts(bands), now) {
         let FindingKind::Renewal(kind) = renewal.kind else {
             continue;
@@ -331,47 +478,57 @@ fn renewal_table(page: &mut String, snapshot: &Snapshot, bands: TokenBands, now:
         } else {
             "this Jamf Pro"
         };
-        let _ = write!(
-            page,
-            "<tr>{}{}{}{}{}</tr>",
-            cell("What", "", &escape(&capitalised(kind.noun()))),
+        let found = about_renewal(all, &renewal);
+        let state = found.iter().map(|f| f.state).max().unwrap_or(State::Ok);
+        let html = format!(
+            "{}{}{}{}{}{}</tr>",
+            row_open("", state),
+            cell("What", "wide", &escape(&capitalised(kind.noun()))),
             cell("For", "", &escape(owner)),
-            cell("Expires", "", &escape(&date(renewal.expires))),
+            cell("Expires", "wide", &escape(&date(renewal.expires, zone))),
             cell(
                 "Time left",
                 "num",
                 &escape(&time_left(renewal.expires, now))
             ),
-            cell("State", "", &state_badge(renewal.state)),
+            cell("State", "wide", &row_state(&found, &renewal.name)),
         );
+        rows.push(Row {
+            state,
+            ranks_by: renewal.expires,
+            html,
+        });
     }
-    let active = |code: &str| {
-        snapshot
-            .notifications
-            .as_ref()
-            .is_some_and(|map| map.get(code).is_some_and(|n| *n > 0))
-    };
-    let (state, words) = if snapshot.notifications.is_none() {
-        (State::Unknown, "no data from Jamf Pro yet")
-    } else if active("PUSH_CERT_EXPIRED") || active("APNS_CERT_REVOKED") {
-        (
-            State::Critical,
-            "expired or revoked: devices cannot be managed",
-        )
-    } else if active("PUSH_CERT_WILL_EXPIRE") {
-        (State::Warning, "expires soon, Jamf Pro warns")
-    } else {
-        (State::Ok, "no warning from Jamf Pro")
-    };
-    let _ = write!(
-        page,
-        "<tr>{}{}{}{}{}</tr></tbody></table></section>",
-        cell("What", "", "Apple push notification (APNs) certificate"),
+    let apns_html = format!(
+        "{}{}{}{}{}{}</tr>",
+        row_open("", apns_state),
+        cell("What", "wide", "Apple push certificate (APNs)"),
         cell("For", "", "this Jamf Pro"),
         cell("Expires", "", "not published by Jamf Pro"),
-        cell("Time left", "num", words),
-        cell("State", "", &state_badge(state)),
+        cell("Time left", "num", apns_words),
+        cell("State", "wide", &state_badge(apns_state)),
     );
+    // Jamf warns about 30 days ahead without a date: a warning ranks first among the
+    // warnings, like the findings.
+    rows.push(Row {
+        state: apns_state,
+        ranks_by: (apns_state > State::Ok).then_some(now),
+        html: apns_html,
+    });
+    rows.sort_by(|a, b| by_urgency((a.state, a.ranks_by), (b.state, b.ranks_by)));
+    let n_ok = rows.iter().filter(|row| row.state == State::Ok).count();
+    page.push_str(&fold("fold-renewals", n_ok, "renewal"));
+    page.push_str(&table_head(&[
+        "What",
+        "For",
+        "Expires",
+        "Time left",
+        "State",
+    ]));
+    for row in rows {
+        page.push_str(&row.html);
+    }
+    page.push_str("</tbody></table></section>");
 }
 
 fn capitalised(text: &str) -> String {
@@ -387,6 +544,7 @@ fn vpp_table(
     all: &[Finding],
     bands: TokenBands,
     now: DateTime<Utc>,
+    zone: Tz,
 ) {
     page.push_str("<section id=\"vpp\"><h2>Volume Purchasing</h2>");
     let locations = match &snapshot.vpp {
@@ -402,6 +560,19 @@ fn vpp_table(
         }
         Some(locations) => locations,
     };
+    let mut rows: Vec<(&VppLocation, Vec<&Finding>)> = locations
+        .iter()
+        .map(|location| (location, about_location(all, location)))
+        .collect();
+    let worst = |found: &[&Finding]| found.iter().map(|f| f.state).max().unwrap_or(State::Ok);
+    rows.sort_by(|a, b| {
+        by_urgency(
+            (worst(&a.1), a.0.token_expiry),
+            (worst(&b.1), b.0.token_expiry),
+        )
+    });
+    let n_ok = rows.iter().filter(|row| worst(&row.1) == State::Ok).count();
+    page.push_str(&fold("fold-vpp", n_ok, "location"));
     page.push_str(&table_head(&[
         "Location",
         "Apple location name",
@@ -414,17 +585,6 @@ fn vpp_table(
         "Last sync",
         "Other MDM",
     ]));
-    let mut rows: Vec<(&VppLocation, Vec<&Finding>)> = locations
-        .iter()
-        .map(|location| (location, about_location(all, location)))
-        .collect();
-    let worst = |found: &[&Finding]| found.iter().map(|f| f.state).max().unwrap_or(State::Ok);
-    rows.sort_by(|a, b| {
-        by_urgency(
-            (worst(&a.1), a.0.token_expiry),
-            (worst(&b.1), b.0.token_expiry),
-        )
-    });
     for (location, found) in rows {
         let left = location.token_expiry.map(|expiry| days_until(expiry, now));
         // Not clamped: a negative number shows over-assignment.
@@ -444,17 +604,25 @@ fn vpp_table(
         };
         let _ = write!(
             page,
-            "<tr class=\"{}\">{}{}{}{}{}{}{}{}{}{}</tr>",
-            urgency(left, bands),
-            cell("Location", "", &escape(&location.name)),
-            cell("Apple location name", "", &escape(&location.asm_location)),
-            cell("Token expires", "", &escape(&date(location.token_expiry))),
+            "{}{}{}{}{}{}{}{}{}{}{}</tr>",
+            row_open(urgency(left, bands), worst(&found)),
+            cell("Location", "wide", &escape(&location.name)),
+            cell(
+                "Apple location name",
+                "wide",
+                &escape(&location.asm_location)
+            ),
+            cell(
+                "Token expires",
+                "wide",
+                &escape(&date(location.token_expiry, zone))
+            ),
             cell(
                 "Time left",
                 "days num",
                 &escape(&time_left(location.token_expiry, now))
             ),
-            cell("State", "", &row_state(&found, &location.name)),
+            cell("State", "wide", &row_state(&found, &location.name)),
             cell("Purchased", "num", &number(location.licenses_purchased)),
             cell("Used", "num", &number(location.licenses_used)),
             cell("Available", available_class, &number(available)),
@@ -471,6 +639,7 @@ fn ade_table(
     all: &[Finding],
     bands: TokenBands,
     now: DateTime<Utc>,
+    zone: Tz,
 ) {
     let Some(instances) = &snapshot.ade else {
         return;
@@ -480,15 +649,6 @@ fn ade_table(
         page.push_str("<p class=\"meta\">Jamf reports no ADE instances.</p></section>");
         return;
     }
-    page.push_str(&table_head(&[
-        "Instance",
-        "MDM server",
-        "Token expires",
-        "Time left",
-        "State",
-        "Latest sync",
-        "Sync state",
-    ]));
     let mut rows: Vec<(&AdeInstance, Vec<&Finding>)> = instances
         .iter()
         .map(|instance| (instance, about_instance(all, instance)))
@@ -500,6 +660,17 @@ fn ade_table(
             (worst(&b.1), b.0.token_expiry),
         )
     });
+    let n_ok = rows.iter().filter(|row| worst(&row.1) == State::Ok).count();
+    page.push_str(&fold("fold-ade", n_ok, "instance"));
+    page.push_str(&table_head(&[
+        "Instance",
+        "MDM server",
+        "Token expires",
+        "Time left",
+        "State",
+        "Latest sync",
+        "Sync state",
+    ]));
     for (instance, found) in rows {
         let left = instance.token_expiry.map(|expiry| days_until(expiry, now));
         let sync = match instance.last_sync_success {
@@ -509,17 +680,21 @@ fn ade_table(
         };
         let _ = write!(
             page,
-            "<tr class=\"{}\">{}{}{}{}{}{}{}</tr>",
-            urgency(left, bands),
-            cell("Instance", "", &escape(&instance.name)),
+            "{}{}{}{}{}{}{}{}</tr>",
+            row_open(urgency(left, bands), worst(&found)),
+            cell("Instance", "wide", &escape(&instance.name)),
             cell("MDM server", "", &escape(&instance.server_name)),
-            cell("Token expires", "", &escape(&date(instance.token_expiry))),
+            cell(
+                "Token expires",
+                "wide",
+                &escape(&date(instance.token_expiry, zone))
+            ),
             cell(
                 "Time left",
                 "days num",
                 &escape(&time_left(instance.token_expiry, now))
             ),
-            cell("State", "", &row_state(&found, &instance.name)),
+            cell("State", "wide", &row_state(&found, &instance.name)),
             cell("Latest sync", "", &escape(&age(instance.last_sync, now))),
             cell("Sync state", "", sync),
         );
@@ -556,8 +731,50 @@ fn notification_list(page: &mut String, snapshot: &Snapshot) {
     page.push_str("</section>");
 }
 
+/// Managed devices' MDM profiles per platform (collector `mdm_profiles`).
+fn mdm_table(page: &mut String, snapshot: &Snapshot, zone: Tz) {
+    let Some(mdm) = &snapshot.mdm_profiles else {
+        return;
+    };
+    page.push_str("<section id=\"mdm-profiles\"><h2>MDM profiles of managed devices</h2>");
+    page.push_str(&table_head(&[
+        "Devices",
+        "Expired",
+        "Expiring soon",
+        "Next expiry",
+        "Renewed automatically",
+    ]));
+    for (platform, counts) in mdm.platforms() {
+        let devices = if platform == "computer" {
+            "Computers"
+        } else {
+            "Mobile devices"
+        };
+        let renew = match counts.auto_renew {
+            Some(true) => "yes",
+            Some(false) => "<span class=\"bad\">no</span>",
+            None => "unknown",
+        };
+        let _ = write!(
+            page,
+            "<tr role=\"row\">{}{}{}{}{}</tr>",
+            cell("Devices", "wide", devices),
+            cell("Expired", "num", &counts.expired.to_string()),
+            cell("Expiring soon", "num", &counts.expiring.to_string()),
+            cell("Next expiry", "", &escape(&date(counts.next_expiry, zone))),
+            cell("Renewed automatically", "", renew),
+        );
+    }
+    page.push_str("</tbody></table></section>");
+}
+
 fn collector_table(page: &mut String, snapshot: &Snapshot, now: DateTime<Utc>) {
     page.push_str("<section id=\"collectors\"><h2>Collectors</h2>");
+    let healthy = |status: &crate::snapshot::CollectorStatus| {
+        status.success && status.last_error.is_none() && status.last_attempt.is_some()
+    };
+    let n_ok = snapshot.collectors.iter().filter(|s| healthy(s)).count();
+    page.push_str(&fold("fold-collectors", n_ok, "collector"));
     page.push_str(&table_head(&[
         "Collector",
         "State",
@@ -586,13 +803,25 @@ fn collector_table(page: &mut String, snapshot: &Snapshot, now: DateTime<Utc>) {
             });
         let _ = write!(
             page,
-            "<tr>{}{}{}{}{}{}</tr>",
-            cell("Collector", "", &format!("<code>{}</code>", status.name)),
+            "{}{}{}{}{}{}{}</tr>",
+            row_open(
+                "",
+                if healthy(status) {
+                    State::Ok
+                } else {
+                    State::Warning
+                }
+            ),
+            cell(
+                "Collector",
+                "wide",
+                &format!("<code>{}</code>", status.name)
+            ),
             cell("State", "", state),
             cell("Last refresh", "", &escape(&age(status.last_attempt, now))),
             cell("Last success", "", &escape(&age(status.last_success, now))),
             cell("Duration", "num", &took(status.duration)),
-            cell("Last error", "error", &escape(&error)),
+            cell("Last error", "error wide", &escape(&error)),
         );
     }
     page.push_str("</tbody></table></section>");
@@ -637,7 +866,7 @@ mod tests {
             ),
             ..Snapshot::default()
         };
-        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, now);
+        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, now, Tz::UTC);
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("St. Mary&#39;s"));
@@ -647,24 +876,16 @@ mod tests {
     #[test]
     fn a_servers_own_bands_decide_what_is_soon_on_its_page() {
         let mut snapshot = demo_like();
-        let near = chrono::Duration::days(40);
         if let Some(locations) = snapshot.vpp.as_mut().map(std::sync::Arc::make_mut) {
-            locations[0].token_expiry = Some(at() + near);
+            locations[0].token_expiry = Some(at() + chrono::Duration::days(40));
         }
         let day = std::time::Duration::from_secs(86_400);
-        let default = render(&snapshot, LINKS, TokenBands::DEFAULT, at());
-        let longer = render(
-            &snapshot,
-            LINKS,
-            TokenBands::new(day * 45, day * 10).unwrap(),
-            at(),
-        );
-        let line = "Lakeview High School: Volume Purchasing token expires in 40 days";
+        let longer = TokenBands::new(day * 45, day * 10).unwrap();
+        let default = render(&snapshot, LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
+        let banded = render(&snapshot, LINKS, longer, at(), Tz::UTC);
+        let line = "Volume Purchasing token expires in 40 days";
         assert!(!default.contains(line), "40 days is fine under 30d/7d");
-        assert!(longer.contains(line), "and due soon under a 45-day band");
-        assert!(
-            longer.matches("class=\"soon\"").count() > default.matches("class=\"soon\"").count()
-        );
+        assert!(banded.contains(line), "and due soon under a 45-day band");
     }
 
     fn at() -> DateTime<Utc> {
@@ -740,7 +961,7 @@ mod tests {
 
     #[test]
     fn action_needed_lists_findings_worst_first_with_deadline_and_runbook() {
-        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         let start = page.find("<section id=\"action-needed\">").unwrap();
         let end = start + page[start..].find("</section>").unwrap();
         let section = &page[start..end];
@@ -755,9 +976,115 @@ mod tests {
         );
         let first = section.split("<li").nth(1).unwrap();
         assert!(first.contains("Harbor Middle School: Volume Purchasing token expired 3 days ago"));
-        assert!(first.contains("(deadline 2027-03-06)"));
-        assert!(first.contains("docs/runbooks/JamfVppTokenExpired.md"));
-        assert!(section.contains("(PUSH_CERT_WILL_EXPIRE)"));
+        assert!(first.contains("(deadline Sat 2027-03-06)"));
+        assert!(first.contains("href=\"/runbooks/JamfVppTokenExpired\""));
+        assert!(first.contains(
+            "First step: Download the new token in Apple School Manager (or Business Manager) \
+             under Payments and Billing, upload it in Jamf Pro under Settings → Global → Volume \
+             Purchasing, then Sync."
+        ));
+        assert!(!section.contains("PUSH_CERT_WILL_EXPIRE"));
+        assert!(section.contains("The Apple push certificate expires soon"));
+        assert!(section.contains("First step: Renew the push certificate in Jamf Pro under Settings → Global → Push Certificates with the same Apple Account"));
+    }
+
+    #[test]
+    fn every_action_line_has_a_first_step_and_a_link_to_the_served_runbook() {
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
+        let items: Vec<&str> = page.split("<li data-state=").skip(1).collect();
+        assert!(!items.is_empty());
+        for item in items {
+            assert!(item.contains("First step: "), "{item}");
+            assert!(item.contains("<a href=\"/runbooks/Jamf"), "{item}");
+        }
+        assert!(!page.contains("github.com"));
+    }
+
+    #[test]
+    fn the_apns_warning_ranks_with_the_expiries_not_after_them() {
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
+        let section = &page[..page.find("<section id=\"renewals\">").unwrap()];
+        let apns = section.find("Apple push certificate").unwrap();
+        let soon = section.find("North Elementary").unwrap();
+        assert!(apns < soon);
+    }
+
+    #[test]
+    fn the_title_and_first_line_count_what_needs_doing() {
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
+        assert!(page.contains("<title>1 critical, 4 warnings · jamf_exporter</title>"));
+        assert!(page.contains("<strong class=\"bad\">1 critical, 4 warnings</strong>"));
+        let calm = Snapshot {
+            refreshes: 1,
+            up: true,
+            ..Snapshot::default()
+        };
+        let page = render(&calm, LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
+        assert!(page.contains("<title>Nothing needs action · jamf_exporter</title>"));
+    }
+
+    #[test]
+    fn a_row_is_as_bad_as_the_worst_finding_about_it() {
+        // District Office after the wrong upload: its token date is fine, its licences
+        // dropped and it shares its Apple location.
+        let mut snapshot = demo_like();
+        let mut locations = snapshot.vpp.as_deref().cloned().unwrap_or_default();
+        let mut office = locations[0].clone();
+        office.id = "9".into();
+        office.name = "District Office".into();
+        office.licenses_purchased = Some(0.0);
+        office.licenses_used = Some(0.0);
+        locations.push(office);
+        snapshot.vpp = Some(locations.into());
+        snapshot.last_nonzero_purchased =
+            std::sync::Arc::new([("9".to_owned(), 1200.0)].into_iter().collect());
+        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
+        let renewals = &page[page.find("<section id=\"renewals\">").unwrap()..];
+        let renewals = &renewals[..renewals.find("</section>").unwrap()];
+        let row = renewals
+            .split("<tr role=\"row\"")
+            .find(|row| row.contains(">District Office<"))
+            .unwrap();
+        assert!(row.contains("state critical"), "{row}");
+        assert!(!row.contains("okrow"));
+        assert!(page.contains(
+            "District Office most likely holds Lakeview High School&#39;s Volume Purchasing token"
+        ));
+    }
+
+    #[test]
+    fn a_renewal_row_gives_each_reason_once() {
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
+        let renewals = &page[page.find("<section id=\"renewals\">").unwrap()..];
+        let row = renewals
+            .split("<tr role=\"row\"")
+            .find(|row| row.contains(">Harbor Middle School<"))
+            .unwrap();
+        assert_eq!(row.matches("token expired 3 days ago").count(), 1, "{row}");
+    }
+
+    #[test]
+    fn ok_rows_can_fold_on_a_phone_and_headers_stay_headers() {
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
+        assert!(page.contains("<input type=\"checkbox\" id=\"fold-vpp\" class=\"fold\">"));
+        assert!(page.contains("1 location is OK: show them"));
+        assert!(page.contains("class=\"ok okrow\""));
+        assert!(page.contains("<th role=\"columnheader\" scope=\"col\">Location</th>"));
+        assert!(!page.contains("thead{display:none}"));
+    }
+
+    #[test]
+    fn dates_are_shown_in_the_zone_asked_for_with_their_weekday() {
+        let page = render(
+            &demo_like(),
+            LINKS,
+            TokenBands::DEFAULT,
+            at(),
+            chrono_tz::America::Chicago,
+        );
+        assert!(page.contains("data from Wed 2027-03-10 05:59 CST (30 s ago)"));
+        // Harbor's token expired at 13:00 UTC on Saturday, 07:00 in Chicago.
+        assert!(page.contains("(deadline Sat 2027-03-06)"));
     }
 
     #[test]
@@ -767,13 +1094,13 @@ mod tests {
             up: true,
             ..Snapshot::default()
         };
-        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, at());
+        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert!(page.contains("<section id=\"action-needed\"><h2>Action needed</h2><p>Nothing needs action.</p></section>"));
     }
 
     #[test]
     fn states_are_written_in_words_beside_the_colour() {
-        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert!(page.contains("<span class=\"state critical\">Critical</span>"));
         assert!(page.contains("<span class=\"state warning\">Warning</span>"));
         assert!(page.contains("<span class=\"state ok\">OK</span>"));
@@ -784,7 +1111,7 @@ mod tests {
 
     #[test]
     fn available_licences_may_be_negative() {
-        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert!(page.contains("class=\"num bad\">-20</td>"));
     }
 
@@ -794,16 +1121,18 @@ mod tests {
         snapshot.builtin_ca = Some(crate::snapshot::BuiltinCa {
             not_after: Some(at() + chrono::Duration::days(400)),
         });
-        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, at());
-        assert!(page.contains("Apple push notification (APNs) certificate"));
+        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
+        assert!(page.contains("Apple push certificate (APNs)"));
         assert!(page.contains("expires soon, Jamf Pro warns"));
         assert!(page.contains("Built-in certificate authority"));
-        assert!(page.contains("The Apple push notification (APNs) certificate expires soon <code>PUSH_CERT_WILL_EXPIRE</code>"));
+        assert!(page.contains(
+            "The Apple push certificate expires soon <code>PUSH_CERT_WILL_EXPIRE</code>"
+        ));
     }
 
     #[test]
     fn ade_rows_are_sorted_by_urgency() {
-        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         let page = &page[page.find("<section id=\"ade\">").unwrap()..];
         let failing = page.find(">Failing ADE<").unwrap();
         let healthy = page.find(">Healthy ADE<").unwrap();
@@ -812,8 +1141,8 @@ mod tests {
 
     #[test]
     fn the_data_time_is_absolute_and_relative() {
-        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
-        assert!(page.contains("data from 2027-03-10 11:59 UTC (30 s ago)"));
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
+        assert!(page.contains("data from Wed 2027-03-10 11:59 UTC (30 s ago)"));
     }
 
     #[test]
@@ -834,7 +1163,7 @@ mod tests {
 
     #[test]
     fn every_table_cell_is_labelled_for_the_phone_layout() {
-        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at());
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert_eq!(page.matches("<td>").count(), 0);
         assert!(page.contains("@media (max-width:600px)"));
         assert!(!page.contains("<script"));

@@ -37,6 +37,7 @@ pub mod logging;
 pub mod metrics;
 pub mod poller;
 pub mod renewals;
+pub mod runbooks;
 pub mod secret;
 pub mod server;
 pub mod snapshot;
@@ -178,6 +179,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         panic_on_connection: injected.server,
         fleet: fleet.clone(),
         sd_address: config.sd_address.clone(),
+        timezone: config.timezone,
     });
     let supervisor_name = match mode {
         Mode::Single => "refresh",

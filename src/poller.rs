@@ -30,6 +30,8 @@ pub struct Poller {
     /// Wakes the refresh loop for an early refresh (tests).
     pub wake: Arc<tokio::sync::Notify>,
     pub injected: InjectedPanics,
+    /// `mdm_profiles`' window and the inventory version it settled on.
+    pub mdm_profiles: Arc<collectors::mdm_profiles::Settings>,
 }
 
 /// Whether a collector runs side by side with the others at the start of a refresh.
@@ -134,6 +136,7 @@ impl Poller {
         next.refreshes = previous.refreshes + 1;
         next.last_refresh = Some(now);
         next.up = refresh.up();
+        next.last_nonzero_purchased = crate::snapshot::remember_purchased(&next);
 
         let failed = next
             .collectors
@@ -162,7 +165,12 @@ impl Poller {
             if self.injected.collector == Some(name) {
                 panic!("panic injected into collector {name}");
             }
-            collectors::run(name, refresh, locations).await
+            let inputs = collectors::Inputs {
+                locations,
+                mdm_profiles: &self.mdm_profiles,
+                now: Utc::now(),
+            };
+            collectors::run(name, refresh, &inputs).await
         })
         .catch_unwind();
         let result = match tokio::time::timeout_at(refresh.deadline(), work).await {
@@ -235,7 +243,6 @@ impl Poller {
                 }
             }
         }
-        next.last_nonzero_purchased = crate::snapshot::remember_purchased(&next);
         next
     }
 

@@ -45,6 +45,8 @@ pub struct AppState {
     pub fleet: Arc<crate::targets::Fleet>,
     /// `--web.sd-address`: how `/sd` names this replica; `None`: the request's `Host`.
     pub sd_address: Option<String>,
+    /// `--web.timezone`, for the dates of the pages and the calendar.
+    pub timezone: chrono_tz::Tz,
 }
 
 /// Where the web configuration comes from: fixed (no `--web.config.file`), or a file
@@ -349,6 +351,16 @@ pub fn accepts_gzip(headers: &http::HeaderMap) -> bool {
         })
 }
 
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 4),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
 /// A plain-text answer whose body is built at run time.
 pub fn text_owned(status: StatusCode, body: String) -> Response<Body> {
     let mut response = text(status, "");
@@ -366,9 +378,23 @@ pub fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     response
 }
 
-pub fn html(page: String) -> Response<Body> {
-    let mut response = Response::new(Body::from(Bytes::from(page)));
+/// An HTML page, gzip-compressed when the request allows it.
+pub fn html(page: String, request_headers: &http::HeaderMap) -> Response<Body> {
+    let compressed = accepts_gzip(request_headers)
+        .then(|| gzip(page.as_bytes()))
+        .and_then(|result| {
+            result
+                .map_err(|error| tracing::warn!(error = %error, "cannot compress a page"))
+                .ok()
+        });
+    let gzipped = compressed.is_some();
+    let body = compressed.unwrap_or_else(|| page.into_bytes());
+    let mut response = Response::new(Body::from(Bytes::from(body)));
     let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if gzipped {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -409,6 +435,7 @@ mod tests {
                 metrics,
             )),
             sd_address: None,
+            timezone: chrono_tz::Tz::UTC,
         }
     }
 

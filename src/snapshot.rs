@@ -56,6 +56,7 @@ collectors! {
     SsoCertificate = "sso_certificate" => sso_certificate,
     CloudLdap = "cloud_ldap" => cloud_ldap,
     ServerCertificate = "server_certificate" => server_certificate,
+    MdmProfiles = "mdm_profiles" => mdm_profiles,
 }
 
 impl CollectorName {
@@ -71,9 +72,10 @@ impl CollectorName {
         )
     }
 
-    /// Per-app licences can mean thousands of series, so that collector is opt-in.
+    /// Per-app licences can mean thousands of series, and MDM profiles need two more
+    /// privileges (Read Computers, Read Mobile Devices), so those collectors are opt-in.
     pub fn enabled_by_default(self) -> bool {
-        self != CollectorName::VppContent
+        !matches!(self, CollectorName::VppContent | CollectorName::MdmProfiles)
     }
 }
 
@@ -129,6 +131,7 @@ pub struct Snapshot {
     pub sso_certificate: Option<SsoCertificate>,
     pub cloud_ldap: Option<Arc<Vec<CloudLdapKeystore>>>,
     pub server_certificate: Option<ServerCertificate>,
+    pub mdm_profiles: Option<MdmProfiles>,
     /// The last purchased-licence count above 0 seen per VPP location id since the
     /// process started (`remember_purchased`): how a drop to 0 is noticed
     /// without Prometheus' history.
@@ -182,6 +185,35 @@ pub struct VppLocation {
     pub licenses_used: Option<f64>,
     pub last_sync: Option<DateTime<Utc>>,
     pub client_context_mismatch: Option<bool>,
+}
+
+/// Managed devices' MDM profiles, per platform (collector `mdm_profiles`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MdmProfiles {
+    pub computers: MdmPlatform,
+    pub mobile_devices: MdmPlatform,
+}
+
+impl MdmProfiles {
+    /// Each platform with its `platform` label value.
+    pub fn platforms(&self) -> [(&'static str, &MdmPlatform); 2] {
+        [
+            ("computer", &self.computers),
+            ("mobile_device", &self.mobile_devices),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MdmPlatform {
+    /// Managed devices whose profile expires within the window and has not expired.
+    pub expiring: u64,
+    /// Managed devices whose profile has expired.
+    pub expired: u64,
+    /// The earliest profile expiry still in the future; `None` when none is known.
+    pub next_expiry: Option<DateTime<Utc>>,
+    /// Jamf renews profiles before the identity certificate expires; `None` when unknown.
+    pub auto_renew: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -278,10 +310,14 @@ pub fn remember_purchased(snapshot: &Snapshot) -> Arc<BTreeMap<String, f64>> {
     let Some(locations) = &snapshot.vpp else {
         return snapshot.last_nonzero_purchased.clone();
     };
+    let listed: std::collections::HashSet<&str> = locations
+        .iter()
+        .map(|location| location.id.as_str())
+        .collect();
     let mut remembered: BTreeMap<String, f64> = snapshot
         .last_nonzero_purchased
         .iter()
-        .filter(|(id, _)| locations.iter().any(|location| &location.id == *id))
+        .filter(|(id, _)| listed.contains(id.as_str()))
         .map(|(id, count)| (id.clone(), *count))
         .collect();
     for location in locations.iter() {

@@ -3,7 +3,8 @@
 # script twice, as a newcomer would:
 # 1. stops it with SIGTERM as soon as it is up;
 # 2. waits until alerts have been delivered through Alertmanager to its webhook receiver, then
-#    presses Ctrl-C (SIGINT to the script).
+#    presses Ctrl-C: SIGINT to the whole process group, as a terminal sends it, so every child
+#    gets it too. The script must then stop quietly, with status 0.
 # Each time it checks that every process the script started is gone, its ports are free and its
 # temporary directory is removed.
 #
@@ -28,6 +29,7 @@ cleanup() {
 	for p in "${children[@]}" $pid; do
 		kill -KILL "$p" 2>/dev/null || true
 	done
+	[ -z "$pid" ] || kill -KILL -- "-$pid" 2>/dev/null || true
 	rm -f "$log"
 }
 trap cleanup EXIT
@@ -36,8 +38,9 @@ start_stack() {
 	: >"$log"
 	# A background job of a non-interactive shell starts with SIGINT ignored, and bash cannot
 	# trap a signal that was ignored on entry; `env --default-signal` gives the script what a
-	# terminal gives.
-	env --default-signal=INT "$root/examples/demo-stack.sh" >"$log" 2>&1 &
+	# terminal gives. `setsid` makes it the leader of its own process group, the group a
+	# terminal's Ctrl-C reaches.
+	setsid env --default-signal=INT "$root/examples/demo-stack.sh" >"$log" 2>&1 &
 	pid=$!
 }
 
@@ -56,10 +59,11 @@ wait_for_output() {
 	done
 }
 
-# SIGNAL STATUS: sends SIGNAL to the script alone and checks that it exits with STATUS and leaves
-# nothing behind.
+# SIGNAL STATUS TARGET: sends SIGNAL to the script alone (TARGET "script") or to its whole process
+# group (TARGET "group", as a terminal's Ctrl-C), and checks that it exits with STATUS, says
+# nothing that looks like a crash, and leaves nothing behind.
 stop_and_check() {
-	local signal=$1 expected=$2 status=0 child port dir stopped=
+	local signal=$1 expected=$2 target=$3 status=0 child port dir stopped=
 	mapfile -t children < <(ps -o pid= --ppid "$pid" | tr -d ' ')
 	[ "${#children[@]}" -ge 4 ] || fail "expected at least 4 child processes, found: ${children[*]}"
 	mapfile -t ports < <(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$log" | sed 's/.*://' | sort -u)
@@ -67,7 +71,11 @@ stop_and_check() {
 	dir=$(sed -n 's/^demo-stack: running; logs and data in \(.*\) (removed on exit)$/\1/p' "$log")
 	[ -d "$dir" ] || fail "the output names no temporary directory"
 
-	kill -"$signal" "$pid"
+	if [ "$target" = group ]; then
+		kill -"$signal" -- "-$pid"
+	else
+		kill -"$signal" "$pid"
+	fi
 	for _ in $(seq 200); do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			stopped=1
@@ -80,6 +88,9 @@ stop_and_check() {
 	pid=
 	[ "$status" -eq "$expected" ] || fail "exit status $status after SIG$signal, expected $expected"
 	grep -q '^demo-stack: stopped$' "$log" || fail "did not say it stopped"
+	if grep -q 'exited; the end of its log' "$log"; then
+		fail "reported a process as crashed after SIG$signal"
+	fi
 
 	for child in "${children[@]}"; do
 		if kill -0 "$child" 2>/dev/null; then
@@ -102,7 +113,7 @@ s.listen()
 
 start_stack
 wait_for_output "Press Ctrl-C to stop everything."
-stop_and_check TERM 143
+stop_and_check TERM 143 script
 
 start_stack
 start=$SECONDS
@@ -116,6 +127,8 @@ wait_for_output \
 	"delivered to pager: FIRING critical JamfVppLicensesDroppedToZero:" \
 	"delivered to pager: FIRING critical JamfVppAppleLocationShared:" \
 	"(customer northfield, instance demo-3)" \
-	"(customer harbor, instance demo-2)"
+	"(customer harbor, instance demo-2)" \
+	"delivered to pager: FIRING critical JamfAppleTermsNotAccepted:" \
+	"delivered to ticket: FIRING warning JamfVppTokenRenewedNotSynced:"
 echo "demo-stack-test: alerts delivered after $((SECONDS - start))s"
-stop_and_check INT 130
+stop_and_check INT 0 group

@@ -45,6 +45,12 @@ const CONTRACT_ALERTS: &[(&str, &str)] = &[
     ("JamfCloudLdapCertificateExpired", "critical"),
     ("JamfServerCertificateExpiringSoon", "warning"),
     ("JamfServerCertificateExpired", "critical"),
+    ("JamfAppleTermsNotAccepted", "critical"),
+    ("JamfProLicenceExceeded", "warning"),
+    ("JamfComplianceConnectionBroken", "warning"),
+    ("JamfVppTokenRenewedNotSynced", "warning"),
+    ("JamfMdmProfilesExpired", "warning"),
+    ("JamfMdmProfilesExpiringWithoutAutoRenew", "warning"),
 ];
 
 /// Metrics the exporter serves that the demo, and so the golden file, cannot show: the demo's

@@ -12,6 +12,7 @@ pub mod builtin_ca;
 pub mod cloud_ldap;
 pub mod cloud_services;
 pub mod healthcheck;
+pub mod mdm_profiles;
 pub mod notifications;
 pub mod server_certificate;
 pub mod sso_certificate;
@@ -22,6 +23,8 @@ pub mod vpp_content;
 
 use std::collections::HashSet;
 use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 
 use crate::jamf::{JamfError, Refresh};
 pub use crate::snapshot::CollectorName;
@@ -48,13 +51,21 @@ fn part<T: Send + 'static>(data: T, skipped: Skipped, put: fn(&mut Snapshot, T))
     }
 }
 
+/// What some collectors need besides the `Refresh`.
+pub struct Inputs<'a> {
+    /// For `vpp_content`: the list this refresh's `vpp` fetched, when it succeeded.
+    pub locations: Option<&'a [VppLocation]>,
+    pub mdm_profiles: &'a mdm_profiles::Settings,
+    /// The refresh's time, against which MDM profile dates are counted.
+    pub now: DateTime<Utc>,
+}
+
 /// Runs collector `name`: the one place that maps a collector to its function and to
-/// the snapshot field its data goes to. `locations` is for `vpp_content`: the list
-/// this refresh's `vpp` fetched, when it succeeded.
+/// the snapshot field its data goes to.
 pub async fn run(
     name: CollectorName,
     refresh: &Refresh<'_>,
-    locations: Option<&[VppLocation]>,
+    inputs: &Inputs<'_>,
 ) -> Result<Part, JamfError> {
     use CollectorName as C;
     let mut s = Skipped::default();
@@ -63,7 +74,7 @@ pub async fn run(
             snapshot.vpp = Some(Arc::new(data))
         }),
         C::VppContent => part(
-            vpp_content::collect(refresh, locations).await?,
+            vpp_content::collect(refresh, inputs.locations).await?,
             s,
             |snapshot, data| snapshot.vpp_content = Some(Arc::new(data)),
         ),
@@ -108,6 +119,11 @@ pub async fn run(
             server_certificate::collect(refresh).await?,
             s,
             |snapshot, data| snapshot.server_certificate = Some(data),
+        ),
+        C::MdmProfiles => part(
+            mdm_profiles::collect(refresh, inputs.mdm_profiles, inputs.now).await?,
+            s,
+            |snapshot, data| snapshot.mdm_profiles = Some(data),
         ),
     })
 }

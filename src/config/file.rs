@@ -36,6 +36,8 @@ pub struct TargetSpec {
     pub labels: BTreeMap<String, String>,
     /// This server's VPP and ADE token bands.
     pub thresholds: TokenBands,
+    /// `--collector.mdm_profiles.window`.
+    pub mdm_window: Duration,
 }
 
 impl TargetSpec {
@@ -75,6 +77,7 @@ impl TargetSpec {
             && self.collectors == other.collectors
             && self.labels == other.labels
             && self.thresholds == other.thresholds
+            && self.mdm_window == other.mdm_window
     }
 }
 
@@ -85,6 +88,7 @@ pub struct FlagDefaults {
     pub refresh_timeout: Duration,
     pub collectors: BTreeSet<CollectorName>,
     pub thresholds: TokenBands,
+    pub mdm_window: Duration,
 }
 
 /// Which share of the targets this replica polls and serves.
@@ -385,6 +389,7 @@ fn target(
         collectors,
         labels,
         thresholds,
+        mdm_window: flags.mdm_window,
     })
 }
 

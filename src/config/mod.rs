@@ -130,6 +130,17 @@ pub struct RawArgs {
     /// With --config.file: the HOST:PORT that /sd gives Prometheus for this replica (default: the request's Host)
     #[arg(long = "web.sd-address", value_name = "HOST:PORT")]
     pub web_sd_address: Option<String>,
+    /// How far ahead the mdm_profiles collector counts expiring MDM profiles
+    #[arg(
+        long = "collector.mdm_profiles.window",
+        alias = "collector.mdm-profiles.window",
+        default_value = "30d",
+        value_name = "DURATION"
+    )]
+    pub mdm_profiles_window: String,
+    /// IANA time zone (e.g. America/Chicago) for the dates on the landing page, in check's text and in the calendar
+    #[arg(long = "web.timezone", default_value = "UTC", value_name = "ZONE")]
+    pub web_timezone: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -334,6 +345,10 @@ pub struct Config {
     pub thresholds: TokenBands,
     /// `--web.sd-address`: what `/sd` names this replica; `None`: the request's `Host`.
     pub sd_address: Option<String>,
+    /// `--collector.mdm_profiles.window`.
+    pub mdm_window: Duration,
+    /// `--web.timezone`.
+    pub timezone: chrono_tz::Tz,
 }
 
 /// A `--web.listen-address` value, resolved to the sockets to bind.
@@ -418,6 +433,9 @@ impl Config {
                 )));
             }
         }
+        let mdm_window =
+            positive_duration("--collector.mdm_profiles.window", &raw.mdm_profiles_window)?;
+        let timezone = parse_timezone(&raw.web_timezone)?;
         let source = if let Some(path) = &raw.config_file {
             if let Some((_, flag)) = EXCLUDED_BY_CONFIG_FILE
                 .iter()
@@ -447,6 +465,7 @@ impl Config {
                 refresh_timeout: refresh_timeout_early.clone()?,
                 collectors: parsed.collectors.clone(),
                 thresholds,
+                mdm_window,
             };
             let shard = Shard {
                 total: raw.shard_total,
@@ -524,6 +543,8 @@ impl Config {
             collectors: parsed.collectors,
             thresholds,
             sd_address,
+            mdm_window,
+            timezone,
         })
     }
 }
@@ -569,6 +590,15 @@ fn validate_sd_address(text: &str) -> Result<String, ConfigError> {
         return Err(bad("has no valid host"));
     }
     Ok(text.to_owned())
+}
+
+/// An IANA zone name, as `--web.timezone` takes it.
+fn parse_timezone(text: &str) -> Result<chrono_tz::Tz, ConfigError> {
+    text.trim().parse::<chrono_tz::Tz>().map_err(|_| {
+        error(format!(
+            "--web.timezone: unknown time zone {text:?}; use an IANA name such as UTC or America/Chicago"
+        ))
+    })
 }
 
 fn positive_duration(flag: &str, text: &str) -> Result<Duration, ConfigError> {

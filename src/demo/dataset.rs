@@ -23,6 +23,8 @@
 //! | 8 | South Middle School | `clientContextMismatch: true` (`JamfVppClientContextMismatch`) |
 //! | 9 | District Office | the worst case replayed: healthy with licences for the first two list answers, then 0 purchased / 0 used and `locationName` "Lakeview High School", i.e. location 1's token was uploaded; both then report the same organization and Apple location (`JamfVppLicensesDroppedToZero`, `JamfVppTokenLocationChanged`, `JamfVppAppleLocationShared` for 1 and 9) |
 //!
+//! | 10 | Riverside Elementary | token renewed yesterday (~364 days out) but last synced ~3 days ago (`JamfVppTokenRenewedNotSynced`, `JamfVppSyncStale`) |
+//!
 //! Sites: locations 1, 6 and 9 have no site (`siteId` "-1", `siteName` "None").
 //!
 //! Per-app content exists for locations 1, 2, 3, 7 and 9 (3–6 items each,
@@ -37,7 +39,15 @@
 //!
 //! Notifications: `PUSH_CERT_WILL_EXPIRE` (`JamfApnsCertificateExpiring`),
 //! `VPP_ACCOUNT_WILL_EXPIRE` for locations 2 and 3, `VPP_ACCOUNT_EXPIRED` for
-//! location 4, and `DEP_INSTANCE_WILL_EXPIRE` for instance 2.
+//! location 4, `DEP_INSTANCE_WILL_EXPIRE` for instance 2, and
+//! `DEVICE_ENROLLMENT_PROGRAM_T_C_NOT_SIGNED` (`JamfAppleTermsNotAccepted`).
+//!
+//! MDM profiles (`mdm_profiles`): computers LAB-MAC-02, OFFICE-MAC-1 and
+//! ART-MAC-01 expire within 30 days and LIB-MAC-01 has expired; OLD-IMAC is
+//! unmanaged and OFFICE-MAC-2 has no date. iPads "Cart A iPad 01" and "Cart B
+//! iPad 01" expire within 30 days; "Spare iPad" is unmanaged. Auto-renew is on
+//! for computers and off for mobile devices
+//! (`JamfMdmProfilesExpired`, `JamfMdmProfilesExpiringWithoutAutoRenew`).
 //!
 //! Also: a built-in CA valid for ~4 more years (`notAfter` in epoch
 //! seconds), version `11.23.2-t1767621885710`, and a healthy `/healthCheck.html`
@@ -93,6 +103,15 @@ pub struct Dataset {
     pub cloud_idps: Vec<Value>,
     /// `GET /api/v2/cloud-ldaps/{id}` bodies by id; a missing id answers 404.
     pub cloud_ldaps: BTreeMap<String, Value>,
+    // MDM profiles (issue 16).
+    /// `GET /api/v{4,3,1}/computers-inventory` items, sorted and filtered on request.
+    pub computers: Vec<Value>,
+    /// Which computers-inventory versions answer; the others answer 404 (an older Jamf).
+    pub computers_inventory_versions: Vec<u8>,
+    /// `GET /api/v2/mobile-devices/detail` items, sorted and filtered on request.
+    pub mobile_devices: Vec<Value>,
+    /// `GET /api/v1/device-communication-settings` body; `None` answers 404.
+    pub device_communication_settings: Option<Value>,
 }
 
 /// Once the VPP list has been answered `after_list_requests` times (counting
@@ -207,6 +226,51 @@ fn ade_instance(id: &str, name: &str, server_name: &str, admin: &str, expiry: &s
     })
 }
 
+/// A computer of `GET /api/v4/computers-inventory?section=GENERAL`.
+pub fn computer(
+    id: usize,
+    name: &str,
+    profile_expiry: Option<DateTime<Utc>>,
+    managed: bool,
+) -> Value {
+    json!({
+        "id": id.to_string(),
+        "general": {
+            "name": name,
+            "mdmProfileExpiration": profile_expiry.map(instant),
+            "remoteManagement": { "managed": managed },
+        },
+    })
+}
+
+/// A mobile device of `GET /api/v2/mobile-devices/detail?section=GENERAL`.
+pub fn mobile_device(
+    id: usize,
+    name: &str,
+    profile_expiry: Option<DateTime<Utc>>,
+    managed: bool,
+) -> Value {
+    json!({
+        "mobileDeviceId": id.to_string(),
+        "general": {
+            "displayName": name,
+            "mdmProfileExpirationDate": profile_expiry.map(instant),
+            "managed": managed,
+        },
+    })
+}
+
+fn device_communication_settings(computers: bool, mobile_devices: bool) -> Value {
+    json!({
+        "autoRenewMobileDeviceMdmProfileWhenCaRenewed": true,
+        "autoRenewMobileDeviceMdmProfileWhenDeviceIdentityCertExpiring": mobile_devices,
+        "autoRenewComputerMdmProfileWhenCaRenewed": true,
+        "autoRenewComputerMdmProfileWhenDeviceIdentityCertExpiring": computers,
+        "mdmProfileMobileDeviceExpirationLimitInDays": 180,
+        "mdmProfileComputerExpirationLimitInDays": 180,
+    })
+}
+
 fn notification(kind: &str, id: &str) -> Value {
     json!({ "type": kind, "id": id, "params": {} })
 }
@@ -315,6 +379,10 @@ impl Dataset {
             sso_cert: None,
             cloud_idps: Vec::new(),
             cloud_ldaps: BTreeMap::new(),
+            computers: Vec::new(),
+            computers_inventory_versions: vec![1, 3, 4],
+            mobile_devices: Vec::new(),
+            device_communication_settings: None,
         }
     }
 
@@ -422,6 +490,18 @@ impl Dataset {
                 site: no_site,
                 mismatch: false,
                 last_sync: ago(0, 30 * 60),
+            }),
+            location(LocationSpec {
+                id: "10",
+                name: "Riverside Elementary",
+                slug: "riverside",
+                purchased: 430,
+                used: 388,
+                // Renewed yesterday, never synced since.
+                token_expiration: ahead(364, 0),
+                site: ("10", "Riverside Elementary"),
+                mismatch: false,
+                last_sync: ago(3, 3600),
             }),
         ];
 
@@ -536,6 +616,7 @@ impl Dataset {
                 notification("VPP_ACCOUNT_WILL_EXPIRE", "3"),
                 notification("VPP_ACCOUNT_EXPIRED", "4"),
                 notification("DEP_INSTANCE_WILL_EXPIRE", "2"),
+                notification("DEVICE_ENROLLMENT_PROGRAM_T_C_NOT_SIGNED", "1"),
             ],
             builtin_ca: Some(builtin_ca(now)),
             version: DEMO_VERSION.to_string(),
@@ -570,6 +651,25 @@ impl Dataset {
                 "1001".to_string(),
                 cloud_ldap("1001", "Google Workspace", shifted(now, 200, 0)),
             )]),
+            computers: vec![
+                computer(1, "LAB-MAC-01", Some(shifted(now, 400, 0)), true),
+                computer(2, "LAB-MAC-02", Some(shifted(now, 12, 0)), true),
+                computer(3, "LIB-MAC-01", Some(shifted(now, -6, 0)), true),
+                computer(4, "OFFICE-MAC-1", Some(shifted(now, 3, 0)), true),
+                computer(5, "OFFICE-MAC-2", None, true),
+                computer(6, "ART-MAC-01", Some(shifted(now, 27, 0)), true),
+                computer(7, "OLD-IMAC", Some(shifted(now, -40, 0)), false),
+                computer(8, "MUSIC-MAC-01", Some(shifted(now, 610, 0)), true),
+            ],
+            computers_inventory_versions: vec![1, 3, 4],
+            mobile_devices: vec![
+                mobile_device(1, "Cart A iPad 01", Some(shifted(now, 9, 0)), true),
+                mobile_device(2, "Cart A iPad 02", Some(shifted(now, 200, 0)), true),
+                mobile_device(3, "Cart B iPad 01", Some(shifted(now, 21, 0)), true),
+                mobile_device(4, "Library iPad", None, true),
+                mobile_device(5, "Spare iPad", Some(shifted(now, 2, 0)), false),
+            ],
+            device_communication_settings: Some(device_communication_settings(true, false)),
         }
     }
 

@@ -116,6 +116,9 @@ enum Endpoint<'a> {
     SsoCert,
     CloudIdps,
     CloudLdap(&'a str),
+    ComputersInventory(u8),
+    MobileDevicesDetail,
+    DeviceCommunicationSettings,
 }
 
 impl Endpoint<'_> {
@@ -162,6 +165,16 @@ impl Endpoint<'_> {
             ["api", "v1", "cloud-idp"] => (Endpoint::CloudIdps, Method::GET),
             ["api", "v2", "cloud-ldaps", id] if !id.is_empty() => {
                 (Endpoint::CloudLdap(id), Method::GET)
+            }
+            ["api", version, "computers-inventory"] => {
+                let number = version.strip_prefix('v')?.parse::<u8>().ok()?;
+                (Endpoint::ComputersInventory(number), Method::GET)
+            }
+            ["api", "v2", "mobile-devices", "detail"] => {
+                (Endpoint::MobileDevicesDetail, Method::GET)
+            }
+            ["api", "v1", "device-communication-settings"] => {
+                (Endpoint::DeviceCommunicationSettings, Method::GET)
             }
             _ => return None,
         };
@@ -341,7 +354,101 @@ async fn route(shared: &Shared, request: Request<Incoming>, path: &str) -> Respo
             Some(ldap) => json_response(StatusCode::OK, ldap),
             None => envelope(StatusCode::NOT_FOUND, "NOT_FOUND", "Not Found", id),
         },
+        Endpoint::ComputersInventory(version) => {
+            if !dataset.computers_inventory_versions.contains(&version) {
+                return envelope(StatusCode::NOT_FOUND, "NOT_FOUND", "Not Found", "0");
+            }
+            devices(
+                &query,
+                shared.max_page_size,
+                &COMPUTER_FIELDS,
+                dataset.computers.iter().collect(),
+            )
+        }
+        Endpoint::MobileDevicesDetail => devices(
+            &query,
+            shared.max_page_size,
+            &MOBILE_DEVICE_FIELDS,
+            dataset.mobile_devices.iter().collect(),
+        ),
+        Endpoint::DeviceCommunicationSettings => match &dataset.device_communication_settings {
+            Some(settings) => json_response(StatusCode::OK, settings),
+            None => envelope(StatusCode::NOT_FOUND, "NOT_FOUND", "Not Found", "0"),
+        },
     }
+}
+
+/// The sort and filter fields a device list knows, each with the record path it reads:
+/// Jamf sorts computers by `general.mdmCertificateExpiration`, a name that differs
+/// from the field it returns.
+const COMPUTER_FIELDS: [(&str, &str); 4] = [
+    ("id", "/id"),
+    ("general.name", "/general/name"),
+    (
+        "general.mdmCertificateExpiration",
+        "/general/mdmProfileExpiration",
+    ),
+    (
+        "general.remoteManagement.managed",
+        "/general/remoteManagement/managed",
+    ),
+];
+const MOBILE_DEVICE_FIELDS: [(&str, &str); 4] = [
+    ("mobileDeviceId", "/mobileDeviceId"),
+    ("displayName", "/general/displayName"),
+    (
+        "mdmProfileExpirationDate",
+        "/general/mdmProfileExpirationDate",
+    ),
+    ("managed", "/general/managed"),
+];
+
+/// A device list with Jamf's `filter=FIELD==VALUE` (the one form the exporter sends),
+/// sort and paging. An unknown field answers 400 `INVALID_FIELD`, as Jamf does.
+fn devices(
+    query: &[(String, String)],
+    max_page_size: usize,
+    fields: &[(&str, &str)],
+    items: Vec<&Value>,
+) -> Response<Body> {
+    let pointer = |field: &str| {
+        fields
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, pointer)| *pointer)
+    };
+    let mut items = items;
+    for (_, filter) in query.iter().filter(|(key, _)| key == "filter") {
+        let Some((field, wanted)) = filter.split_once("==") else {
+            return BadQuery("filter", "only FIELD==VALUE filters are simulated").response();
+        };
+        let Some(path) = pointer(field) else {
+            return BadQuery("filter", "unknown filter field").response();
+        };
+        items.retain(|item| match item.pointer(path) {
+            Some(Value::String(text)) => text == wanted,
+            Some(Value::Bool(flag)) => wanted.parse::<bool>().ok() == Some(*flag),
+            Some(Value::Number(number)) => number.to_string() == wanted,
+            _ => false,
+        });
+    }
+    let mut rewritten = Vec::with_capacity(query.len());
+    for (key, value) in query {
+        if key != "sort" {
+            rewritten.push((key.clone(), value.clone()));
+            continue;
+        }
+        let mut criteria = Vec::new();
+        for criterion in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            let (field, direction) = criterion.split_once(':').unwrap_or((criterion, "asc"));
+            let Some(path) = pointer(field) else {
+                return BadQuery("sort", "unknown sort field").response();
+            };
+            criteria.push(format!("{path}:{direction}"));
+        }
+        rewritten.push((key.clone(), criteria.join(",")));
+    }
+    paged(&rewritten, max_page_size, Some("/id:asc"), items)
 }
 
 async fn oauth_token(shared: &Shared, request: Request<Incoming>) -> Response<Body> {
@@ -613,7 +720,7 @@ impl Paging {
                 .map(|item| {
                     let keys = self.sort.iter();
                     (
-                        keys.map(|(field, _)| SortKey::of(item.get(field)))
+                        keys.map(|(field, _)| SortKey::of(lookup(item, field)))
                             .collect(),
                         item,
                     )
@@ -636,6 +743,15 @@ impl Paging {
             StatusCode::OK,
             &json!({ "totalCount": total, "results": results }),
         )
+    }
+}
+
+/// A sort field: a top-level key, or a JSON pointer (`/general/name`).
+fn lookup<'v>(item: &'v Value, field: &str) -> Option<&'v Value> {
+    if field.starts_with('/') {
+        item.pointer(field)
+    } else {
+        item.get(field)
     }
 }
 

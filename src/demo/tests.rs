@@ -563,7 +563,7 @@ async fn notifications_are_a_bare_array() {
     let token = oauth(&client, &sim).await;
     let (status, body) = get(&client, &sim, "/api/v1/notifications", &token).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body.as_array().unwrap().len(), 5);
+    assert_eq!(body.as_array().unwrap().len(), 6);
 }
 
 #[tokio::test]
@@ -666,7 +666,7 @@ async fn unknown_path_gets_404_and_wrong_method_gets_405() {
     let sim = start(SimulatorConfig::demo()).await;
     let client = client();
     let token = oauth(&client, &sim).await;
-    for path in ["/api/v1/computers-inventory", "/", "/api/v1//notifications"] {
+    for path in ["/api/v1/computers", "/", "/api/v1//notifications"] {
         let (status, body) = get(&client, &sim, path, &token).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(body["httpStatus"], 404);
@@ -1184,7 +1184,11 @@ fn demo_dataset_shows_every_kind_of_trouble() {
     for location in &demo.vpp_locations {
         let age = -days_until(now, location["lastSyncTime"].as_str().unwrap());
         let id = location["id"].as_str().unwrap();
-        assert!(age >= 0.0 && (age < 1.0 || id == "4"), "location {id}");
+        // 4 expired long ago; 10 was renewed without a sync since.
+        assert!(
+            age >= 0.0 && (age < 1.0 || id == "4" || id == "10"),
+            "location {id}"
+        );
         assert!(location["siteId"].is_string() && location["siteName"].is_string());
     }
     assert!(demo
@@ -1265,6 +1269,7 @@ fn demo_dataset_shows_every_kind_of_trouble() {
             ("VPP_ACCOUNT_WILL_EXPIRE", "3"),
             ("VPP_ACCOUNT_EXPIRED", "4"),
             ("DEP_INSTANCE_WILL_EXPIRE", "2"),
+            ("DEVICE_ENROLLMENT_PROGRAM_T_C_NOT_SIGNED", "1"),
         ]
     );
 
@@ -1389,4 +1394,33 @@ fn demo_renewals_are_due_as_documented() {
         .unwrap();
     assert!(days(DateTime::from_timestamp(csa, 0).unwrap()) > 30.0);
     assert_eq!(demo.cloud_ldaps.len(), 1);
+}
+
+#[tokio::test]
+async fn device_lists_are_filtered_sorted_by_profile_expiry_and_paged() {
+    let sim = start(SimulatorConfig::demo()).await;
+    let client = client();
+    let token = oauth(&client, &sim).await;
+    let path = "/api/v4/computers-inventory?section=GENERAL&page=0&page-size=2\
+                &sort=general.mdmCertificateExpiration:asc&filter=general.remoteManagement.managed==true";
+    let (status, body) = get(&client, &sim, path, &token).await;
+    assert_eq!(status, StatusCode::OK);
+    // Eight computers, one unmanaged; the expired one first, a missing date last.
+    assert_eq!(body["totalCount"], 7);
+    let names: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["general"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["LIB-MAC-01", "OFFICE-MAC-1"]);
+    let last = path.replace("page=0", "page=3");
+    let (_, body) = get(&client, &sim, &last, &token).await;
+    assert_eq!(body["results"][0]["general"]["name"], "OFFICE-MAC-2");
+    assert_eq!(sim.request_count("/api/v4/computers-inventory"), 2);
+
+    let unknown = "/api/v2/mobile-devices/detail?sort=general.noSuchField:asc";
+    let (status, body) = get(&client, &sim, unknown, &token).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["errors"][0]["code"], "INVALID_FIELD");
 }

@@ -280,9 +280,12 @@ fn two_locations_with_one_apple_location_are_critical_but_not_across_organizatio
     assert_eq!(finding.kind, FindingKind::VppAppleLocationShared);
     assert_eq!(finding.state, State::Critical);
     assert_eq!(finding.id.as_deref(), Some("1,9"));
-    assert!(finding
-        .message
-        .starts_with("Lakeview High School and District Office report the same Apple location"));
+    assert_eq!(
+        finding.message,
+        "District Office most likely holds Lakeview High School's Volume Purchasing token: \
+         both report the Apple location \"Lakeview High School\""
+    );
+    assert_eq!(finding.name, "District Office");
     let mut elsewhere = wrong;
     elsewhere.organization = "Another District".into();
     assert_eq!(
@@ -314,7 +317,123 @@ fn a_failing_ade_sync_is_a_warning() {
 }
 
 #[test]
-fn apns_notifications_become_sentences_with_their_code() {
+fn the_location_whose_licences_dropped_is_named_as_holding_the_wrong_token() {
+    // Both carry their own names, so only the drop tells them apart.
+    let mut dropped = location("9", "Lakeview High School");
+    dropped.licenses_purchased = Some(0.0);
+    let right = location("1", "Lakeview High School");
+    let mut snapshot = with_locations(vec![right, dropped]);
+    snapshot.last_nonzero_purchased = Arc::new(BTreeMap::from([("9".to_owned(), 1200.0)]));
+    let shared = findings(&snapshot, Thresholds::ALERTS, now())
+        .into_iter()
+        .find(|f| f.kind == FindingKind::VppAppleLocationShared)
+        .unwrap();
+    assert_eq!(shared.id.as_deref(), Some("1,9"));
+    assert!(shared.message.contains("most likely holds"));
+    let suspect_first = shared.message.split(" most likely").next();
+    assert_eq!(suspect_first, Some("Lakeview High School"));
+}
+
+#[test]
+fn a_token_uploaded_without_a_sync_since_is_renewed_but_not_synced() {
+    let mut renewed = location("10", "Riverside");
+    renewed.token_expiry = Some(in_days(364.0));
+    renewed.last_sync = Some(now() - TimeDelta::days(3));
+    let found = findings(&with_locations(vec![renewed]), Thresholds::ALERTS, now());
+    let kinds: Vec<FindingKind> = found.iter().map(|f| f.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            FindingKind::VppSyncStale,
+            FindingKind::VppTokenRenewedNotSynced
+        ]
+    );
+    assert_eq!(found[1].runbook, "JamfVppTokenRenewedNotSynced");
+
+    let mut synced = location("10", "Riverside");
+    synced.token_expiry = Some(in_days(364.0));
+    synced.last_sync = Some(now() - TimeDelta::hours(1));
+    assert_eq!(
+        findings(&with_locations(vec![synced]), Thresholds::ALERTS, now()),
+        []
+    );
+    let mut never = location("10", "Riverside");
+    never.token_expiry = Some(in_days(364.0));
+    never.last_sync = None;
+    assert_eq!(
+        findings(&with_locations(vec![never]), Thresholds::ALERTS, now()),
+        []
+    );
+}
+
+#[test]
+fn notifications_without_a_date_become_findings_in_words() {
+    let active: BTreeMap<String, u64> = [
+        ("APPLE_SCHOOL_MANAGER_T_C_NOT_SIGNED", 1),
+        ("EXCEEDED_LICENSE_COUNT", 1),
+        ("MII_UNATHORIZED_RESPONSE_NOTIFICATION", 2),
+        ("BEYOND_CORP_CONNECTION_ERROR", 0),
+    ]
+    .into_iter()
+    .map(|(code, n)| (code.to_owned(), n))
+    .collect();
+    let snapshot = Snapshot {
+        notifications: Some(Arc::new(active)),
+        ..Snapshot::default()
+    };
+    let found = findings(&snapshot, Thresholds::ALERTS, now());
+    let summary: Vec<(State, &str)> = found.iter().map(|f| (f.state, f.runbook)).collect();
+    assert_eq!(
+        summary,
+        [
+            (State::Critical, "JamfAppleTermsNotAccepted"),
+            (State::Warning, "JamfProLicenceExceeded"),
+            (State::Warning, "JamfComplianceConnectionBroken"),
+        ]
+    );
+    assert!(found.iter().all(|f| !f.message.contains('_')));
+}
+
+#[test]
+fn expired_mdm_profiles_and_expiring_ones_without_auto_renew_are_warnings() {
+    use crate::snapshot::{MdmPlatform, MdmProfiles};
+    let snapshot = Snapshot {
+        mdm_profiles: Some(MdmProfiles {
+            computers: MdmPlatform {
+                expiring: 3,
+                expired: 1,
+                next_expiry: Some(in_days(3.0)),
+                auto_renew: Some(true),
+            },
+            mobile_devices: MdmPlatform {
+                expiring: 2,
+                expired: 0,
+                next_expiry: Some(in_days(9.0)),
+                auto_renew: Some(false),
+            },
+        }),
+        ..Snapshot::default()
+    };
+    let found = findings(&snapshot, Thresholds::ALERTS, now());
+    let messages: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "1 managed computer with an expired MDM profile: Jamf Pro can no longer manage it",
+            "2 MDM profiles of managed mobile devices expire soon, and Jamf Pro does not renew them automatically",
+        ]
+    );
+    // Unknown auto-renew (no privilege for the settings) raises nothing.
+    let mut unknown = snapshot.clone();
+    if let Some(mdm) = unknown.mdm_profiles.as_mut() {
+        mdm.mobile_devices.auto_renew = None;
+        mdm.computers.expired = 0;
+    }
+    assert_eq!(findings(&unknown, Thresholds::ALERTS, now()), []);
+}
+
+#[test]
+fn apns_notifications_become_sentences_in_words() {
     let mut active = BTreeMap::new();
     active.insert("PUSH_CERT_WILL_EXPIRE".to_owned(), 1);
     active.insert("VPP_ACCOUNT_EXPIRED".to_owned(), 1);
@@ -324,10 +443,8 @@ fn apns_notifications_become_sentences_with_their_code() {
     };
     let finding = only(&snapshot);
     assert_eq!(finding.state, State::Warning);
-    assert_eq!(
-        finding.message,
-        "The Apple push notification (APNs) certificate expires soon (PUSH_CERT_WILL_EXPIRE)"
-    );
+    assert_eq!(finding.message, "The Apple push certificate expires soon");
+    assert_eq!(finding.id.as_deref(), Some("PUSH_CERT_WILL_EXPIRE"));
     active.insert("APNS_CERT_REVOKED".to_owned(), 1);
     let snapshot = Snapshot {
         notifications: Some(Arc::new(active)),

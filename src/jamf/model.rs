@@ -211,6 +211,60 @@ pub struct UserToken {
     pub expires: Option<serde_json::Value>,
 }
 
+/// GET /api/v4/computers-inventory?section=GENERAL → .results[] (also v3 and v1)
+#[derive(Debug, Clone, Deserialize)]
+pub struct ComputerInventory {
+    #[serde(default, deserialize_with = "id_string")]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub general: Option<ComputerGeneral>,
+}
+
+/// … → .results[].general
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComputerGeneral {
+    #[serde(default)]
+    pub mdm_profile_expiration: Option<String>,
+    #[serde(default)]
+    pub remote_management: Option<RemoteManagement>,
+}
+
+/// … → .results[].general.remoteManagement
+#[derive(Debug, Clone, Deserialize)]
+pub struct RemoteManagement {
+    #[serde(default)]
+    pub managed: Option<bool>,
+}
+
+/// GET /api/v2/mobile-devices/detail?section=GENERAL → .results[]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MobileDeviceDetail {
+    #[serde(default, deserialize_with = "id_string")]
+    pub mobile_device_id: Option<String>,
+    #[serde(default)]
+    pub general: Option<MobileDeviceGeneral>,
+}
+
+/// … → .results[].general
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MobileDeviceGeneral {
+    #[serde(default)]
+    pub mdm_profile_expiration_date: Option<String>,
+}
+
+/// GET /api/v1/device-communication-settings
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceCommunicationSettings {
+    #[serde(default)]
+    pub auto_renew_computer_mdm_profile_when_device_identity_cert_expiring: Option<bool>,
+    #[serde(default)]
+    pub auto_renew_mobile_device_mdm_profile_when_device_identity_cert_expiring: Option<bool>,
+}
+
 fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,

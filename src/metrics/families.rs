@@ -227,6 +227,28 @@ pub const SERVER_CERTIFICATE_EXPIRY: Family<0> = jamf(
     [],
 );
 
+// MDM profiles of managed devices (collector mdm_profiles), per platform.
+pub const MDM_PROFILES_EXPIRING: Family<1> = jamf(
+    "jamf_mdm_profiles_expiring",
+    "Managed devices whose MDM profile expires within --collector.mdm_profiles.window and has not expired.",
+    ["platform"],
+);
+pub const MDM_PROFILES_EXPIRED: Family<1> = jamf(
+    "jamf_mdm_profiles_expired",
+    "Managed devices whose MDM profile has expired.",
+    ["platform"],
+);
+pub const MDM_PROFILE_NEXT_EXPIRY: Family<1> = jamf(
+    "jamf_mdm_profile_next_expiry_timestamp_seconds",
+    "Earliest MDM profile expiry still in the future among managed devices, Unix seconds.",
+    ["platform"],
+);
+pub const MDM_PROFILE_AUTO_RENEW: Family<1> = jamf(
+    "jamf_mdm_profile_auto_renew",
+    "1 when Jamf Pro renews MDM profiles before the device identity certificate expires.",
+    ["platform"],
+);
+
 // Refresh health, from the snapshot.
 pub const UP: Family<0> = gauge(
     "jamf_up",
@@ -329,6 +351,10 @@ pub const ALL: &[Declared] = &[
     SSO_CERTIFICATE_EXPIRY.declared(),
     CLOUD_LDAP_EXPIRY.declared(),
     SERVER_CERTIFICATE_EXPIRY.declared(),
+    MDM_PROFILES_EXPIRING.declared(),
+    MDM_PROFILES_EXPIRED.declared(),
+    MDM_PROFILE_NEXT_EXPIRY.declared(),
+    MDM_PROFILE_AUTO_RENEW.declared(),
     UP.declared(),
     COLLECTOR_SUCCESS.declared(),
     COLLECTOR_DURATION.declared(),

@@ -217,6 +217,34 @@ pub fn write(
             .and_then(|certificate| certificate.not_after)
             .map(|expiry| ([], seconds(expiry))),
     );
+    let platforms = snapshot
+        .mdm_profiles
+        .as_ref()
+        .map(|mdm| mdm.platforms())
+        .into_iter()
+        .flatten();
+    out.family(
+        &MDM_PROFILES_EXPIRING,
+        platforms
+            .clone()
+            .map(|(platform, p)| ([platform], p.expiring as f64)),
+    );
+    out.family(
+        &MDM_PROFILES_EXPIRED,
+        platforms
+            .clone()
+            .map(|(platform, p)| ([platform], p.expired as f64)),
+    );
+    out.family(
+        &MDM_PROFILE_NEXT_EXPIRY,
+        platforms
+            .clone()
+            .filter_map(|(platform, p)| Some(([platform], seconds(p.next_expiry?)))),
+    );
+    out.family(
+        &MDM_PROFILE_AUTO_RENEW,
+        platforms.filter_map(|(platform, p)| Some(([platform], flag(p.auto_renew?)))),
+    );
 
     out.family(&UP, [([], flag(snapshot.up))]);
     let statuses = &snapshot.collectors;

@@ -41,11 +41,14 @@ pub async fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> 
     match path {
         "/probe" => probe(fleet, wanted, request.headers(), now).await,
         "/sd" => service_discovery(state, &request),
-        "/" => landing(state, wanted, now),
-        "/calendar.ics" => calendar(fleet, wanted, now),
+        "/" => landing(state, wanted, request.headers(), now),
+        "/calendar.ics" => calendar(fleet, wanted, now, state.timezone),
         "/-/healthy" => text(StatusCode::OK, "OK\n"),
         "/-/ready" => ready(fleet),
-        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+        _ => match path.strip_prefix("/runbooks/") {
+            Some(name) => runbook(name, request.headers()),
+            None => text(StatusCode::NOT_FOUND, "not found\n"),
+        },
     }
 }
 
@@ -127,8 +130,14 @@ fn plain_host(text: &str) -> bool {
 
 /// `/`: a single server's page; for a fleet, the list of targets, or one target's page
 /// with `?target=NAME`, whose links then point at that target's probe and calendar.
-fn landing(state: &AppState, wanted: Wanted, now: DateTime<Utc>) -> Response<Body> {
+fn landing(
+    state: &AppState,
+    wanted: Wanted,
+    headers: &http::HeaderMap,
+    now: DateTime<Utc>,
+) -> Response<Body> {
     let fleet = &state.fleet;
+    let zone = state.timezone;
     match chosen(fleet, wanted, false) {
         Ok(Some(target)) if fleet.mode == Mode::Fleet => {
             // Names are plain ASCII (letters, digits, `.`, `_`, `-`): safe in a query.
@@ -139,36 +148,66 @@ fn landing(state: &AppState, wanted: Wanted, now: DateTime<Utc>) -> Response<Bod
                 metrics: &probe,
                 calendar: &calendar,
             };
-            html(crate::landing::render(
+            html(
+                crate::landing::render(
+                    &target.store.load(),
+                    links,
+                    target.spec.thresholds,
+                    now,
+                    zone,
+                ),
+                headers,
+            )
+        }
+        Ok(Some(target)) => html(
+            crate::landing::render(
                 &target.store.load(),
-                links,
+                Links {
+                    metrics: &state.telemetry_path,
+                    calendar: "/calendar.ics",
+                },
                 target.spec.thresholds,
                 now,
-            ))
-        }
-        Ok(Some(target)) => html(crate::landing::render(
-            &target.store.load(),
-            Links {
-                metrics: &state.telemetry_path,
-                calendar: "/calendar.ics",
-            },
-            target.spec.thresholds,
-            now,
-        )),
-        Ok(None) => html(crate::targets::page::render(
-            &fleet.view(),
-            &state.telemetry_path,
-            fleet.shard,
-            now,
-        )),
+                zone,
+            ),
+            headers,
+        ),
+        Ok(None) => html(
+            crate::targets::page::render(
+                &fleet.view(),
+                &state.telemetry_path,
+                fleet.shard,
+                now,
+                zone,
+            ),
+            headers,
+        ),
         Err((status, message)) => text_owned(status, message),
     }
 }
 
+/// `/runbooks/NAME`: a runbook built into the binary, as one HTML page.
+fn runbook(name: &str, headers: &http::HeaderMap) -> Response<Body> {
+    match crate::runbooks::html_page(name) {
+        Some(page) => html(page, headers),
+        None => text_owned(
+            StatusCode::NOT_FOUND,
+            "no such runbook; see /runbooks/README\n".to_owned(),
+        ),
+    }
+}
+
 /// `/calendar.ics`: one target's renewals, or every target's.
-fn calendar(fleet: &Fleet, wanted: Wanted, now: DateTime<Utc>) -> Response<Body> {
+fn calendar(
+    fleet: &Fleet,
+    wanted: Wanted,
+    now: DateTime<Utc>,
+    zone: chrono_tz::Tz,
+) -> Response<Body> {
     match chosen(fleet, wanted, false) {
-        Ok(Some(target)) => calendar_response(crate::calendar::render(&target.store.load(), now)),
+        Ok(Some(target)) => {
+            calendar_response(crate::calendar::render(&target.store.load(), now, zone))
+        }
         Ok(None) => {
             let view = fleet.view();
             let snapshots: Vec<_> = view.targets.values().map(|t| t.store.load()).collect();
@@ -178,6 +217,7 @@ fn calendar(fleet: &Fleet, wanted: Wanted, now: DateTime<Utc>) -> Response<Body>
                 "Jamf Pro renewals",
                 &borrowed,
                 now,
+                zone,
             ))
         }
         Err((status, message)) => text_owned(status, message),

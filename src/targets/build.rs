@@ -48,5 +48,8 @@ pub fn poller_for(
         counters,
         wake: Arc::new(tokio::sync::Notify::new()),
         injected,
+        mdm_profiles: Arc::new(crate::collectors::mdm_profiles::Settings::new(
+            spec.mdm_window,
+        )),
     })
 }

@@ -6,7 +6,8 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 
 use super::View;
-use crate::landing::{age, date, escape, STYLE};
+use crate::findings::expiry_phrase;
+use crate::landing::{age, date, day, escape, STYLE};
 use crate::renewals::renewals;
 use crate::snapshot::days_until;
 
@@ -16,6 +17,7 @@ pub fn render(
     telemetry_path: &str,
     shard: super::Shard,
     now: DateTime<Utc>,
+    zone: chrono_tz::Tz,
 ) -> String {
     let mut page = String::with_capacity(4096 + view.targets.len() * 512);
     let shard_note = if shard.total > 1 {
@@ -56,11 +58,12 @@ pub fn render(
                 .map_or_else(
                     || "—".to_owned(),
                     |renewal| {
+                        // Rounded as everywhere else (`expiry_phrase`).
                         format!(
-                            "{} on {} ({:.0} days)",
+                            "{} on {} ({})",
                             escape(&renewal.subject()),
-                            renewal.expires.format("%Y-%m-%d"),
-                            days_until(renewal.expires, now).floor(),
+                            day(renewal.expires, zone),
+                            expiry_phrase(days_until(renewal.expires, now)),
                         )
                     },
                 );
@@ -73,7 +76,7 @@ pub fn render(
 <td data-label=\"Links\"><a href=\"/probe?target={name}\">probe</a> · \
 <a href=\"/?target={name}\">tokens</a> · <a href=\"/calendar.ics?target={name}\">calendar</a></td></tr>",
                 escape(&snapshot.instance_url),
-                date(snapshot.last_refresh),
+                escape(&date(snapshot.last_refresh, zone)),
                 escape(&age(snapshot.last_refresh, now)),
             );
         }

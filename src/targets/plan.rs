@@ -157,6 +157,7 @@ pub fn single_spec(config: &Config, jamf: JamfTarget) -> TargetSpec {
         collectors: config.collectors.clone(),
         labels: Default::default(),
         thresholds: config.thresholds,
+        mdm_window: config.mdm_window,
     }
 }
 

@@ -11,12 +11,18 @@ replayed upload of a wrong token), and then, at 1280 px and at 390 px wide:
 - checks that the page does not scroll sideways (document.documentElement.scrollWidth);
 - checks the "Action needed" section of the contract's landing page: a <section
   id="action-needed"> with an <ol> of <li data-state="critical|warning">, every critical line
-  before every warning, naming the demo's problems.
+  before every warning, naming the demo's problems, each with its first step in words;
+- checks that <title> counts the critical and warning lines ("4 critical, 9 warnings");
+- checks that no table row says OK about something an Action needed line names;
+- checks that every link on the page is the exporter's own and answers 200;
+- at 390 px, checks that the OK rows are folded and the column headers stay real headers
+  (present, not display:none, with the columnheader role) for screen readers.
 Every failed check is reported; the exit status is 1 if any failed.
 """
 
 import base64
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,6 +36,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from urllib.parse import urljoin
 
 WIDTHS = (1280, 390)
 # The window's height; the screenshots cover the whole page.
@@ -47,6 +54,9 @@ EXPECTED = [
     ("North Elementary", "warning"),  # token expires in about 20 days
     ("St. Mary's Annex", "warning"),  # no token date
     ("West Elementary", "warning"),  # all licences in use
+    ("Riverside Elementary", "warning"),  # renewed but not synced since
+    ("terms and conditions", "critical"),  # Apple's new terms not accepted
+    ("Apple push certificate", "warning"),  # in words, not PUSH_CERT_WILL_EXPIRE
 ]
 RANK = {"critical": 0, "warning": 1}
 
@@ -132,6 +142,88 @@ def check_action_needed(driver, width, problems):
             problems.append(f"{width} px: {name!r} is listed as {sorted(states)}, expected {state}")
 
 
+def check_title(driver, width, problems):
+    items = driver.find_elements(By.CSS_SELECTOR, "section#action-needed ol > li")
+    states = [item.get_attribute("data-state") for item in items]
+    critical, warning = states.count("critical"), states.count("warning")
+    parts = []
+    if critical:
+        parts.append(f"{critical} critical")
+    if warning:
+        parts.append(f"{warning} warning" + ("" if warning == 1 else "s"))
+    expected = (", ".join(parts) or "Nothing needs action") + " · jamf_exporter"
+    if driver.title != expected:
+        problems.append(f"{width} px: <title> is {driver.title!r}, expected {expected!r}")
+    summary = driver.find_element(By.CSS_SELECTOR, "#summary").get_attribute("textContent")
+    if not summary.startswith(expected.split(" · ")[0]):
+        problems.append(f"{width} px: the first line does not start with the counts: {summary!r}")
+    for item in items:
+        text = item.get_attribute("textContent")
+        if "First step: " not in text:
+            problems.append(f"{width} px: an Action needed line has no first step: {text[:80]!r}")
+        if re.search(r"\b[A-Z]+(_[A-Z]+){2,}\b", text):
+            problems.append(f"{width} px: an Action needed line shows a raw code: {text[:80]!r}")
+
+
+def check_rows_agree_with_findings(driver, width, problems):
+    actions = [
+        item.get_attribute("textContent")
+        for item in driver.find_elements(By.CSS_SELECTOR, "section#action-needed ol > li")
+    ]
+    for row in driver.find_elements(By.CSS_SELECTOR, "table tbody tr"):
+        badge = row.find_elements(By.CSS_SELECTOR, "span.state")
+        if not badge or badge[0].get_attribute("textContent") != "OK":
+            continue
+        cells = row.find_elements(
+            By.CSS_SELECTOR, "td[data-label='For'], td[data-label='Location'], td[data-label='Instance']"
+        )
+        name = cells[0].get_attribute("textContent") if cells else ""
+        if name in ("this Jamf Pro", ""):
+            continue
+        named = [text for text in actions if name in text]
+        if named:
+            problems.append(f"{width} px: a row for {name!r} says OK while Action needed says {named[0][:80]!r}")
+
+
+def check_links(driver, width, base, problems):
+    hrefs = sorted({a.get_attribute("href") for a in driver.find_elements(By.TAG_NAME, "a")})
+    if not any("/runbooks/" in href for href in hrefs):
+        problems.append(f"{width} px: no link to a runbook served by the exporter")
+    for href in hrefs:
+        url = urljoin(base + "/", href)
+        if not url.startswith(base + "/"):
+            problems.append(f"{width} px: a link leaves the exporter: {href}")
+            continue
+        try:
+            status, _ = get(url)
+        except OSError as error:
+            status = error
+        if status != 200:
+            problems.append(f"{width} px: {href} answers {status}")
+
+
+def check_phone_layout(driver, width, problems):
+    headers = driver.find_elements(By.CSS_SELECTOR, "table thead th")
+    if not headers:
+        problems.append(f"{width} px: the tables have no <th> headers")
+    for header in headers:
+        display = driver.execute_script("return getComputedStyle(arguments[0]).display", header)
+        head_display = driver.execute_script(
+            "return getComputedStyle(arguments[0].closest('thead')).display", header
+        )
+        role = header.aria_role
+        if display == "none" or head_display == "none" or role != "columnheader":
+            text = header.get_attribute("textContent")
+            problems.append(
+                f"{width} px: header {text!r} is not a header for screen readers (display {display}, thead {head_display}, role {role})"
+            )
+            break
+    if width < 600:
+        shown = [row for row in driver.find_elements(By.CSS_SELECTOR, "tr.okrow") if row.is_displayed()]
+        if shown:
+            problems.append(f"{width} px: {len(shown)} OK rows are shown, not folded")
+
+
 def main():
     if len(sys.argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
@@ -197,6 +289,10 @@ def main():
                 file.write(base64.b64decode(shot["data"]))
             print(f"browser test: saved {path}")
             check_action_needed(driver, width, problems)
+            check_title(driver, width, problems)
+            check_rows_agree_with_findings(driver, width, problems)
+            check_phone_layout(driver, width, problems)
+            check_links(driver, width, base, problems)
     finally:
         if driver is not None:
             driver.quit()

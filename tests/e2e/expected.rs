@@ -42,7 +42,8 @@ pub const EXPORTER_DOWN: &str = "JamfExporterDown";
 /// Every alert the demo raises while the exporter runs, once it has replayed the token swap of
 /// location 9. Location 6 (never had licences) and ADE instance 1 raise none; location 1
 /// (healthy) raises only the shared Apple location, together with 9, whose token it holds;
-/// location 7 raises only the licence one; the exporter and Jamf are healthy. Of the other
+/// location 7 raises only the licence one; location 10 raises renewed-but-not-synced and, its
+/// sync being 3 days old, the stale sync; the exporter and Jamf are healthy. Of the other
 /// renewals, supervision identity 1 (~25 days) and the SSO certificate (~10 days) raise their
 /// Soon warnings; Cloud Services and the cloud LDAP keystore are healthy, and the demo's plain
 /// HTTP has no server certificate.
@@ -72,6 +73,18 @@ pub fn demo_alerts() -> Vec<Expected> {
             alertname: "JamfVppSyncStale",
             severity: "warning",
             object: location("4", "Harbor Middle School"),
+            mentions: &["last synced with Apple 3d "],
+        },
+        Expected {
+            alertname: "JamfVppTokenRenewedNotSynced",
+            severity: "warning",
+            object: location("10", "Riverside Elementary"),
+            mentions: &["before its token expires, so before the token was uploaded"],
+        },
+        Expected {
+            alertname: "JamfVppSyncStale",
+            severity: "warning",
+            object: location("10", "Riverside Elementary"),
             mentions: &["last synced with Apple 3d "],
         },
         Expected {
@@ -137,6 +150,12 @@ pub fn demo_alerts() -> Vec<Expected> {
                 name: "LUSD Staff Macs (ABM)",
             },
             mentions: &["was not successful (sync at 20"],
+        },
+        Expected {
+            alertname: "JamfAppleTermsNotAccepted",
+            severity: "critical",
+            object: Notification("DEVICE_ENROLLMENT_PROGRAM_T_C_NOT_SIGNED"),
+            mentions: &["must accept in Apple School Manager or Apple Business Manager"],
         },
         Expected {
             alertname: "JamfApnsCertificateExpiring",

@@ -745,7 +745,7 @@ async fn check_exporter_down(w: &mut World) -> Result<Duration, String> {
 /// The alerts that read a held value (docs/alerts.md) keep firing while the exporter is down;
 /// those on raw series resolve at the first evaluation after the failed scrape.
 async fn check_held_alerts(w: &World) -> Result<(), String> {
-    const HELD: [&str; 10] = [
+    const HELD: [&str; 11] = [
         "JamfVppTokenExpiringSoon",
         "JamfVppTokenExpiryImminent",
         "JamfVppTokenExpired",
@@ -754,6 +754,7 @@ async fn check_held_alerts(w: &World) -> Result<(), String> {
         "JamfVppTokenLocationChanged",
         "JamfAdeTokenExpiringSoon",
         "JamfApnsCertificateExpiring",
+        "JamfAppleTermsNotAccepted",
         "JamfSupervisionIdentityExpiringSoon",
         "JamfSsoCertificateExpiringSoon",
     ];

@@ -123,7 +123,7 @@ async fn the_demo_district_is_critical_with_exit_status_2() {
     assert_eq!(run.status, 2, "{}", run.stdout);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines[0].starts_with(
-        "JAMF CRITICAL - 3 critical, 9 warning: Harbor Middle School: Volume Purchasing token expired 3 days ago | "
+        "JAMF CRITICAL - 4 critical, 11 warning: Harbor Middle School: Volume Purchasing token expired 3 days ago | "
     ));
     assert!(lines[0].contains("'vpp:Harbor Middle School'=-3d;30:;7:"));
     assert!(lines[0].contains("'builtin_ca:Built-in certificate authority'="));
@@ -247,7 +247,7 @@ async fn every_output_format_reports_the_same_state() {
     assert_eq!(value["findings"][0]["id"], "4");
     assert_eq!(value["findings"][0]["days_left"], -3);
     let renewals = value["renewals"].as_array().unwrap();
-    assert_eq!(renewals.len(), 16);
+    assert_eq!(renewals.len(), 17);
     let dates: Vec<&str> = renewals
         .iter()
         .map(|r| r["expires"].as_str().unwrap())
@@ -283,4 +283,33 @@ async fn hostile_names_are_quoted_in_the_perfdata() {
         "WARNING: O'Brien = A/B C: Volume Purchasing token expires in 20 days"
     );
     simulator.shutdown().await;
+}
+
+/// The README's `check` example is what `check --demo` prints: its summary, and each line
+/// it shows (a line ending in "…" is cut short there and must start what the demo prints).
+#[tokio::test]
+async fn the_readme_example_matches_what_the_demo_prints() {
+    let readme = include_str!("../../README.md");
+    let start = readme
+        .find("```\nJAMF ")
+        .expect("README has a check example")
+        + 4;
+    let example = &readme[start..start + readme[start..].find("```").unwrap()];
+    let run = check(&["--demo"], &[]).await;
+    let printed: Vec<&str> = run.stdout.lines().collect();
+    let shown: Vec<&str> = example
+        .lines()
+        .filter(|line| !line.trim().is_empty() && line.trim() != "…")
+        .collect();
+    assert!(shown.len() >= 2, "{example}");
+    for (index, line) in shown.iter().enumerate() {
+        let actual = printed.get(index).copied().unwrap_or_default();
+        match line.strip_suffix('…') {
+            Some(cut) => assert!(
+                actual.starts_with(cut.trim_end()),
+                "README line {index}: {line:?}\nthe demo prints: {actual:?}"
+            ),
+            None => assert_eq!(*line, actual, "README line {index}"),
+        }
+    }
 }

@@ -50,6 +50,8 @@ fn bad_configurations_name_the_flag() {
         ([&["--jamf.url", URL][..], &client, &["--jamf.timeout", "30"]].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--jamf.timeout: not a valid duration: \"30\" (use e.g. 30s, 5m, 1h)".into()),
         ([&["--jamf.url", URL][..], &client, &["--refresh.interval", "0s"]].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--refresh.interval: must be greater than zero, got \"0s\"".into()),
         ([&["--jamf.url", URL][..], &client, &["--refresh.timeout", "soon"]].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--refresh.timeout: not a valid duration: \"soon\" (use e.g. 30s, 5m, 1h)".into()),
+        ([&["--jamf.url", URL][..], &client, &["--web.timezone", "Mars/Olympus"]].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--web.timezone: unknown time zone \"Mars/Olympus\"; use an IANA name such as UTC or America/Chicago".into()),
+        ([&["--jamf.url", URL][..], &client, &["--collector.mdm_profiles.window", "0d"]].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--collector.mdm_profiles.window: must be greater than zero, got \"0d\"".into()),
         ([&["--jamf.url", URL][..], &client, &["--web.listen-address", "10052"]].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--web.listen-address: \"10052\" has no port; expected e.g. :10052 or 127.0.0.1:10052".into()),
         ([&["--jamf.url", URL][..], &client, &["--web.listen-address", ":99999"]].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--web.listen-address: \":99999\" has no valid port; expected e.g. :10052 or 127.0.0.1:10052".into()),
         ([&["--jamf.url", URL][..], &client, &["--web.telemetry-path", "metrics"]].concat(), vec![("JAMF_CLIENT_SECRET", "x")], "--web.telemetry-path: \"metrics\" must start with '/' and must not be '/' or under '/-/'".into()),

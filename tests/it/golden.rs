@@ -47,7 +47,8 @@ fn mask(exposition: &str) -> String {
 
 #[tokio::test]
 async fn golden_demo_metrics() {
-    let setup = harness::start(SimulatorConfig::demo(), &[]).await;
+    // Every collector, the opt-in ones included.
+    let setup = harness::start(SimulatorConfig::demo(), &["--collector.mdm_profiles"]).await;
     let metrics = setup.metrics().await;
     setup.stop().await;
     // Process metrics differ between platforms; keep only the exporter's own.

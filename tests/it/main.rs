@@ -11,6 +11,7 @@ mod golden;
 mod happy_path;
 mod harness;
 mod hostile;
+mod mdm_profiles;
 mod multi_target;
 mod process;
 mod properties;

@@ -939,6 +939,7 @@ fn the_example_configuration_file_loads() {
             .filter(|name| name.enabled_by_default())
             .collect(),
         thresholds: jamf_exporter::bands::TokenBands::DEFAULT,
+        mdm_window: std::time::Duration::from_secs(30 * 86_400),
     };
     let loaded = parse(&text, &flags, Shard::WHOLE).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<&str> = loaded.mine.iter().map(|t| t.name.as_str()).collect();
@@ -1218,5 +1219,31 @@ async fn check_judges_tokens_by_the_targets_own_bands_unless_told_otherwise() {
     // --warning and --critical still win over the target's bands.
     let (_, told) = check("strict", &["--warning", "60", "--critical", "14"]).await;
     assert_eq!(item(&told), "60:;14:");
+    servers.stop().await;
+}
+
+/// The fleet page and a target's own page count the days to a renewal the same way
+/// ("expired 3 days ago" on both, never "-4 days" on one of them).
+#[tokio::test]
+async fn the_fleet_page_rounds_days_as_the_target_page_does() {
+    let servers = Servers::start(&["lakeview"]).await;
+    servers.write(&["lakeview"]);
+    let exporter = exporter(&servers.path(), &[]).await;
+    refreshed(&exporter, "lakeview", 1).await;
+    let (_, fleet) = get(&exporter, "/").await;
+    let (_, own) = get(&exporter, "/?target=lakeview").await;
+    let soonest = fleet
+        .split("data-label=\"Soonest renewal\">")
+        .nth(1)
+        .and_then(|cell| cell.split("</td>").next())
+        .unwrap();
+    let phrase = soonest
+        .rsplit_once(" (")
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{soonest}"));
+    assert!(!phrase.contains('-'), "{phrase}");
+    let words = phrase.strip_prefix("expires ").unwrap_or(phrase);
+    assert!(own.contains(words), "{words} not on the target's page");
+    exporter.stop().await;
     servers.stop().await;
 }
