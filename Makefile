@@ -72,6 +72,7 @@ deny:
 
 rules:
 	$(PROMTOOL) check rules alerts/*.yml
+	$(PROMTOOL) check config examples/prometheus.yml examples/prometheus-multi.yml examples/prometheus-sd.yml
 	$(PROMTOOL) test rules alerts/tests/*.yml
 
 # promtool lints the golden exposition; the two *_days_until_expiry gauges are in days

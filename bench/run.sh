@@ -5,6 +5,8 @@
 #   WRK_THREADS, WRK_CONNECTIONS   wrk's -t and -c (default 2 and 32)
 #   BENCH_OUT        where logs, wrk output and results.txt go (default $CARGO_TARGET_DIR/bench)
 #   BENCH_SECTIONS   which parts to run (default "http mem requests refresh fleet")
+#   FLEET_TARGETS, FLEET_SIMS, FLEET_LATENCY_MS, FLEET_INTERVAL   the fleet part: targets,
+#                    simulators, their latency and the refresh interval (default 1000, 20, 50, 300)
 #
 # Needs the release binaries (`cargo build --release --features bench`), curl, jq, wrk
 # and nginx. Everything listens on 127.0.0.1. Run through `make bench`.
@@ -315,40 +317,72 @@ refresh_time_bench() {
 
 # --- 5. Many Jamf servers in one process (--config.file) -----------------------------------
 
-# Writes a configuration file of N targets, all polling the simulator.
+FLEET_URLS=()
+FLEET_CONTROLS=()
+
+# Starts FLEET_SIMS simulators of LOCATIONS locations answering after LATENCY_MS each.
+fleet_sims() {
+	local dir=$1 sims=$2 locations=$3 latency=$4 s
+	FLEET_URLS=()
+	FLEET_CONTROLS=()
+	for s in $(seq 0 $((sims - 1))); do
+		mkdir -p "$dir/sim-$s"
+		start_sim "$dir/sim-$s" "$locations" 0 "$latency"
+		FLEET_URLS+=("$SIM_URL")
+		FLEET_CONTROLS+=("$SIM_CONTROL")
+	done
+}
+
+# Requests every simulator has received so far, summed.
+fleet_requests() {
+	local control total=0
+	for control in "${FLEET_CONTROLS[@]}"; do
+		total=$((total + $(curl -fsS "$control/stats" | jq .total)))
+	done
+	echo "$total"
+}
+
+# Writes a configuration file of N targets spread over the simulators, each with a customer
+# label (as /sd would carry it).
 fleet_config() {
-	local file=$1 n=$2 interval=$3 secret=$4 i
+	local file=$1 n=$2 interval=$3 secret=$4 i sims=${#FLEET_URLS[@]}
 	{
 		echo "defaults:"
 		echo "  refresh_interval: $interval"
 		echo "targets:"
 		for i in $(seq 0 $((n - 1))); do
-			printf '  - name: t%03d\n    url: %s\n    client_id: %s\n    client_secret_file: %s\n' \
-				"$i" "$SIM_URL" "$SIM_CLIENT_ID" "$secret"
+			printf '  - name: t%04d\n    url: %s\n    client_id: %s\n    client_secret_file: %s\n    labels: {customer: c%04d}\n' \
+				"$i" "${FLEET_URLS[$((i % sims))]}" "$SIM_CLIENT_ID" "$secret" "$i"
 		done
 	} >"$file"
 }
 
+# ms VALUE: a wrk latency (e.g. 812.00us, 3.21ms, 1.02s) in milliseconds.
+ms() {
+	awk -v v="$1" 'BEGIN { u = v; sub(/[0-9.]+/, "", u); n = v + 0; if (u == "us") n /= 1000; else if (u == "s") n *= 1000; printf "%.2f", n }'
+}
+
 fleet_bench() {
-	local dir=$BENCH_OUT/fleet n=${FLEET_TARGETS:-200} locations=20 interval=60
+	local dir=$BENCH_OUT/fleet n=${FLEET_TARGETS:-1000} sims=${FLEET_SIMS:-20} latency=${FLEET_LATENCY_MS:-50}
+	local locations=20 interval=${FLEET_INTERVAL:-300}
 	mkdir -p "$dir"
-	echo "== many Jamf servers: $n targets of $locations locations each, --refresh.concurrency 4"
-	start_sim "$dir" "$locations" 0 0
+	echo "== many Jamf servers: $n targets of $locations locations each over $sims simulators answering after ${latency} ms, default --refresh.concurrency"
+	fleet_sims "$dir" "$sims" "$locations" "$latency"
 	printf '%s\n' "$SIM_CLIENT_SECRET" >"$dir/secret"
 	chmod 600 "$dir/secret"
 
 	# Probes never reach Jamf: 10 x 1000 probes with no refresh due.
 	fleet_config "$dir/idle.yml" "$n" 1h "$dir/secret"
-	launch_exporter "$dir" --config.file "$dir/idle.yml"
-	wait_ready "$EXPORTER_URL" 300
+	launch_exporter "$dir" --config.file "$dir/idle.yml" --refresh.concurrency 16
+	wait_ready "$EXPORTER_URL" 900
 	sleep 0.5
 	local s0 s1 i
-	s0=$(curl -fsS "$SIM_CONTROL/stats")
+	s0=$(fleet_requests)
 	for i in $(seq 0 9); do
-		"$BENCH_BIN" scrape --url "$EXPORTER_URL/probe?target=t$(printf '%03d' "$i")" --count 1000 --concurrency 4 >"$dir/probe-$i.json"
+		"$BENCH_BIN" scrape --url "$EXPORTER_URL/probe?target=t$(printf '%04d' "$i")" --count 1000 --concurrency 4 >"$dir/probe-$i.json"
 	done
-	s1=$(curl -fsS "$SIM_CONTROL/stats")
-	local from_probes=$(($(jq .total <<<"$s1") - $(jq .total <<<"$s0")))
+	s1=$(fleet_requests)
+	local from_probes=$((s1 - s0))
 	local probe_errors
 	probe_errors=$(cat "$dir"/probe-*.json | jq -s 'map(.errors) | add')
 	echo "requests to Jamf during 10000 probes: $from_probes (probe errors: $probe_errors)"
@@ -356,39 +390,52 @@ fleet_bench() {
 	row "probe errors in 10000 probes" "$probe_errors" "0" "$(verdict "$probe_errors" "<=" 0)"
 	stop_pid "$EXPORTER_PID"
 
-	# Every target on a ${interval}s schedule: refreshed in time, probes fast meanwhile.
+	# Every target on a ${interval}s schedule at the default concurrency: refreshed in time,
+	# probes and /sd fast meanwhile.
 	fleet_config "$dir/busy.yml" "$n" "${interval}s" "$dir/secret"
-	launch_exporter "$dir" --config.file "$dir/busy.yml" --refresh.concurrency 4
-	wait_ready "$EXPORTER_URL" 300
-	local started=$SECONDS
-	wrk -t2 -c8 -d15s --latency "$EXPORTER_URL/probe?target=t000" >"$dir/wrk-probe.txt"
-	local p99
-	p99=$(awk '$1 == "99%" { print $2 }' "$dir/wrk-probe.txt")
-	local p99_ms
-	p99_ms=$(awk -v v="$p99" 'BEGIN { u = v; sub(/[0-9.]+/, "", u); n = v + 0; if (u == "us") n /= 1000; else if (u == "s") n *= 1000; printf "%.2f", n }')
+	local r0 r1
+	r0=$(fleet_requests)
+	launch_exporter "$dir" --config.file "$dir/busy.yml"
+	local launched=$SECONDS
+	wait_ready "$EXPORTER_URL" 900
+	local first_round=$((SECONDS - launched))
+	echo "every target's first refresh within ${first_round}s of start"
+	wrk -t2 -c8 -d15s --latency "$EXPORTER_URL/probe?target=t0000" >"$dir/wrk-probe.txt"
+	wrk -t1 -c2 -d10s --latency "$EXPORTER_URL/sd" >"$dir/wrk-sd.txt"
+	local p99_ms sd_p99_ms sd_bytes
+	p99_ms=$(ms "$(awk '$1 == "99%" { print $2 }' "$dir/wrk-probe.txt")")
+	sd_p99_ms=$(ms "$(awk '$1 == "99%" { print $2 }' "$dir/wrk-sd.txt")")
+	sd_bytes=$(curl -fsS "$EXPORTER_URL/sd" | tee "$dir/sd.json" | wc -c)
+	[ "$(jq length "$dir/sd.json")" -eq "$n" ] || { echo "bench: /sd does not list $n targets" >&2; exit 1; }
 	local rss_max=0 rss
-	while [ $((SECONDS - started)) -lt $((interval + 15)) ]; do
+	while [ $((SECONDS - launched)) -lt $((interval + 30)) ]; do
 		rss=$(proc_kb "$EXPORTER_PID" VmRSS)
 		[ "$rss" -gt "$rss_max" ] && rss_max=$rss
 		sleep 1
 	done
+	r1=$(fleet_requests)
 	# The oldest refresh of any target, seen through its probe.
-	local now oldest=0 last age
+	local now oldest=0 last age refreshed=0
 	now=$(date +%s)
 	for i in $(seq 0 $((n - 1))); do
-		last=$(curl -fsS "$EXPORTER_URL/probe?target=t$(printf '%03d' "$i")" |
+		last=$(curl -fsS "$EXPORTER_URL/probe?target=t$(printf '%04d' "$i")" |
 			awk '$1 == "jamf_exporter_last_refresh_timestamp_seconds" { print $2 }')
 		age=$(awk -v now="$now" -v last="${last:-0}" 'BEGIN { printf "%d", now - last }')
 		[ "$age" -gt "$oldest" ] && oldest=$age
+		[ -n "$last" ] && refreshed=$((refreshed + 1))
 	done
 	local hwm
 	hwm=$(proc_kb "$EXPORTER_PID" VmHWM)
-	echo "probe p99 while refreshing: $p99; oldest refresh: ${oldest}s; RSS max $(kb_to_mb "$rss_max") MB, VmHWM $(kb_to_mb "$hwm") MB"
+	echo "probe p99 while refreshing: $p99_ms ms; /sd p99 $sd_p99_ms ms ($sd_bytes bytes); oldest refresh: ${oldest}s; $refreshed of $n refreshed; RSS max $(kb_to_mb "$rss_max") MB, VmHWM $(kb_to_mb "$hwm") MB; $((r1 - r0)) Jamf requests"
 	row "probe p99 latency while $n targets refresh (wrk -t2 -c8)" "$p99_ms ms" "< 10 ms" "$(verdict "$p99_ms" "<" 10)"
-	row "oldest last refresh of $n targets, ${interval}s interval, --refresh.concurrency 4" "${oldest} s" "<= $interval s" "$(verdict "$oldest" "<=" "$interval")"
-	row "RSS, $n targets x $locations locations: largest sample over $((interval + 15)) s; VmHWM" "$(kb_to_mb "$rss_max") MB; $(kb_to_mb "$hwm") MB" "< 60 MB" "$(verdict "$(kb_to_mb "$rss_max")" "<" 60)"
+	row "/sd p99 latency, $n targets, $sd_bytes bytes (wrk -t1 -c2)" "$sd_p99_ms ms" "< 50 ms" "$(verdict "$sd_p99_ms" "<" 50)"
+	row "first refresh of all $n targets after start, default --refresh.concurrency" "${first_round} s" "<= $interval s" "$(verdict "$first_round" "<=" "$interval")"
+	row "oldest last refresh of $n targets after $((interval + 30)) s, ${interval}s interval" "${oldest} s" "<= $interval s" "$(verdict "$oldest" "<=" "$interval")"
+	row "RSS, $n targets x $locations locations: largest sample over $((interval + 30)) s; VmHWM" "$(kb_to_mb "$rss_max") MB; $(kb_to_mb "$hwm") MB" "<= 100 MB" "$(verdict "$(kb_to_mb "$rss_max")" "<=" 100)"
 	stop_pid "$EXPORTER_PID"
-	stop_pid "$SIM_PID"
+	for i in "${STARTED_PIDS[@]}"; do
+		stop_pid "$i"
+	done
 }
 
 for section in $BENCH_SECTIONS; do

@@ -35,10 +35,14 @@ class Receiver(BaseHTTPRequestHandler):
             labels = alert.get("labels") or {}
             annotations = alert.get("annotations") or {}
             status = str(alert.get("status", "?")).upper()
+            # The customer label that /sd put on the target's series, and the target's name.
+            where = ", ".join(
+                f"{key} {one_line(labels[key])}" for key in ("customer", "instance") if labels.get(key)
+            )
             print(
                 f"{time.strftime('%H:%M:%S')} delivered to {receiver}: {status} "
                 f"{labels.get('severity', '?')} {labels.get('alertname', '?')}: "
-                f"{one_line(annotations.get('summary', ''))}",
+                f"{one_line(annotations.get('summary', ''))}" + (f" ({where})" if where else ""),
                 flush=True,
             )
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole alerting stack on one machine, in one command (`make demo-stack`):
-# the demo exporter, Prometheus with the shipped rules, Alertmanager with the routes of
+# the demo exporter serving a fleet of three simulated Jamf Pro servers (--demo.targets 3),
+# Prometheus finding them through the exporter's /sd with the shipped rules, Alertmanager with the routes of
 # examples/alertmanager.yml, and a webhook receiver that prints each alert Alertmanager delivers.
 #
 #   examples/demo-stack.sh
@@ -162,10 +163,12 @@ alerting:
     - static_configs:
         - targets: ['127.0.0.1:$alertmanager_port']
 scrape_configs:
-  # The rules select job="jamf".
+  # The rules select job="jamf". No target list: the exporter's /sd names each Jamf server,
+  # with its customer label, as examples/prometheus-sd.yml does.
   - job_name: jamf
-    static_configs:
-      - targets: ['127.0.0.1:$exporter_port']
+    http_sd_configs:
+      - url: http://127.0.0.1:$exporter_port/sd
+        refresh_interval: 5s
 EOF
 
 # The webhook receiver writes to this terminal: one line per delivered alert.
@@ -182,7 +185,7 @@ wait_ready alertmanager "http://127.0.0.1:$alertmanager_port/-/ready"
 # The exporter starts just before Prometheus, so that Prometheus scrapes the demo's first
 # refreshes, before the replayed upload of a wrong token; otherwise the licence drop and the
 # location change cannot be seen.
-start exporter "$exporter" --demo --collector.vpp_content \
+start exporter "$exporter" --demo --demo.targets 3 --collector.vpp_content \
 	--web.listen-address "127.0.0.1:$exporter_port" --refresh.interval 15s
 wait_ready exporter "http://127.0.0.1:$exporter_port/-/ready"
 start prometheus "$prometheus" \
@@ -193,13 +196,15 @@ wait_ready prometheus "http://127.0.0.1:$prometheus_port/-/ready"
 
 cat <<EOF
 demo-stack: running; logs and data in $dir (removed on exit)
-  exporter       http://127.0.0.1:$exporter_port/        the demo district; /metrics is what Prometheus scrapes
+  exporter       http://127.0.0.1:$exporter_port/        three demo servers: demo-1 the district, demo-2 with a 45-day warning band,
+                 demo-3 refusing the exporter's secret; /sd is what Prometheus discovers, /probe?target=NAME what it scrapes
   Prometheus     http://127.0.0.1:$prometheus_port/alerts  the rules, with every for: set to $for_duration
   Alertmanager   http://127.0.0.1:$alertmanager_port/        routes of examples/alertmanager.yml; clustering off, so no port 9094
   webhook        http://127.0.0.1:$webhook_port/pager and /ticket   prints below each alert Alertmanager delivers
 The demo refreshes every 15s and replays the upload of a wrong token at its third refresh, about 30s
 from now. Each alert is pending for $for_duration in Prometheus, then fires; Alertmanager delivers it after
-its 5s group_wait, one notification per alert and location (critical to pager, warning to ticket).
+its 5s group_wait, one notification per alert and location (critical to pager, warning to ticket),
+each naming the server's customer label from /sd.
 Press Ctrl-C to stop everything.
 EOF
 

@@ -13,6 +13,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{ArgMatches, Args, Command, FromArgMatches, ValueEnum};
 use serde_json::{json, Value};
 
+use crate::bands::TokenBands;
 use crate::config::{self, Config, ProcessEnv};
 use crate::findings::{assessed_renewals, findings, Finding, FindingKind, State, Thresholds};
 use crate::injected::InjectedPanics;
@@ -105,13 +106,15 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
         Ok(runtime) => runtime,
         Err(error) => return unknown(&format!("cannot start the async runtime: {error}")),
     };
+    let (snapshot, bands) = match runtime.block_on(one_refresh(&config, check.target.as_deref())) {
+        Ok(found) => found,
+        Err(message) => return unknown(&message),
+    };
+    // Without --warning/--critical, VPP and ADE tokens are judged by the server's bands.
     let thresholds = Thresholds::Check {
         warning_days: check.warning.map(f64::from),
         critical_days: check.critical.map(f64::from),
-    };
-    let snapshot = match runtime.block_on(one_refresh(&config, check.target.as_deref())) {
-        Ok(snapshot) => snapshot,
-        Err(message) => return unknown(&message),
+        bands,
     };
     let report = Report::new(&snapshot, thresholds, Utc::now());
     let out = match check.output {
@@ -159,8 +162,11 @@ fn configure(matches: ArgMatches) -> Result<(CheckArgs, Config), String> {
 
 /// One refresh of the chosen target with the exporter's poller, done within its
 /// refresh timeout.
-async fn one_refresh(config: &Config, wanted: Option<&str>) -> Result<Arc<Snapshot>, String> {
-    let (simulator, plan) = crate::targets::plan(config)
+async fn one_refresh(
+    config: &Config,
+    wanted: Option<&str>,
+) -> Result<(Arc<Snapshot>, TokenBands), String> {
+    let (simulators, plan) = crate::targets::plan(config)
         .await
         .map_err(|error| format!("{error:#}"))?;
     let spec = plan
@@ -170,6 +176,7 @@ async fn one_refresh(config: &Config, wanted: Option<&str>) -> Result<Arc<Snapsh
         .find(|spec| wanted.is_none_or(|name| spec.name == name))
         .ok_or_else(|| "no target to check".to_owned())?;
     let limit = spec.refresh_timeout;
+    let bands = spec.thresholds;
     // The poller's own deadline leaves a little of the limit for starting and reporting.
     let margin = (limit / 10).min(Duration::from_secs(1));
     let span = tracing::info_span!("target", target = %spec.name);
@@ -190,10 +197,10 @@ async fn one_refresh(config: &Config, wanted: Option<&str>) -> Result<Arc<Snapsh
     let outcome = tokio::time::timeout(limit, refresh)
         .await
         .unwrap_or_else(|_| Err("the refresh did not finish within --refresh.timeout".to_owned()));
-    if let Some(simulator) = simulator {
+    for simulator in simulators {
         simulator.shutdown().await;
     }
-    outcome
+    outcome.map(|snapshot| (snapshot, bands))
 }
 
 /// What one check found, ready to print.
@@ -409,6 +416,7 @@ mod tests {
     const DEFAULTS: Thresholds = Thresholds::Check {
         warning_days: None,
         critical_days: None,
+        bands: crate::bands::TokenBands::DEFAULT,
     };
 
     #[test]
@@ -439,6 +447,7 @@ mod tests {
         let thresholds = Thresholds::Check {
             warning_days: Some(60.0),
             critical_days: Some(14.0),
+            bands: crate::bands::TokenBands::DEFAULT,
         };
         let out = nagios(&report(&[("A", 40)], thresholds));
         assert!(out.starts_with("JAMF WARNING - 1 warning: "), "{out}");

@@ -10,6 +10,7 @@ use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::bands::TokenBands;
 use crate::jamf::Reason;
 use crate::renewals::{renewals, Renewal, RenewalKind};
 use crate::snapshot::{days_until, MdmProfiles, Snapshot, VppLocation};
@@ -127,29 +128,54 @@ pub struct Finding {
 /// Expiry thresholds in days.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Thresholds {
-    /// Exactly the alert rules' bands (the landing page and the calendar).
-    Alerts,
-    /// `check`: `--warning` and `--critical` for every kind, each defaulting per kind.
+    /// Exactly the alert rules' bands, with the server's VPP and ADE token bands (the
+    /// landing page and the calendar).
+    Alerts(TokenBands),
+    /// `check`: `--warning` and `--critical` for every kind, each defaulting per kind
+    /// (the server's token bands for VPP and ADE).
     Check {
         warning_days: Option<f64>,
         critical_days: Option<f64>,
+        bands: TokenBands,
     },
 }
 
 impl Thresholds {
+    /// The alert rules' own thresholds with the default token bands.
+    pub const ALERTS: Thresholds = Thresholds::Alerts(TokenBands::DEFAULT);
+
+    fn bands(self) -> TokenBands {
+        match self {
+            Thresholds::Alerts(bands) | Thresholds::Check { bands, .. } => bands,
+        }
+    }
+
+    /// The Soon threshold of `kind` as the rules see it.
+    fn soon(self, kind: RenewalKind) -> f64 {
+        match kind {
+            RenewalKind::Vpp | RenewalKind::Ade => self.bands().warning_days(),
+            _ => kind.soon_days(),
+        }
+    }
+
+    /// The Imminent threshold of `kind` as the rules see it, where it has one.
+    fn imminent(self, kind: RenewalKind) -> Option<f64> {
+        kind.imminent_days().map(|_| self.bands().critical_days())
+    }
+
     pub fn warning(self, kind: RenewalKind) -> f64 {
         match self {
-            Thresholds::Alerts => kind.soon_days(),
-            Thresholds::Check { warning_days, .. } => warning_days.unwrap_or(kind.soon_days()),
+            Thresholds::Alerts(_) => self.soon(kind),
+            Thresholds::Check { warning_days, .. } => warning_days.unwrap_or(self.soon(kind)),
         }
     }
 
     /// Below this many days left (or once expired) the renewal is critical.
     pub fn critical(self, kind: RenewalKind) -> f64 {
         match self {
-            Thresholds::Alerts => kind.imminent_days().unwrap_or(0.0),
+            Thresholds::Alerts(_) => self.imminent(kind).unwrap_or(0.0),
             Thresholds::Check { critical_days, .. } => {
-                critical_days.unwrap_or(kind.check_critical_days())
+                critical_days.unwrap_or(self.imminent(kind).unwrap_or(kind.check_critical_days()))
             }
         }
     }
@@ -198,7 +224,7 @@ pub fn assess(renewal: &Renewal, thresholds: Thresholds, now: DateTime<Utc>) -> 
         kind.expired_alert()
     } else {
         match kind.imminent_alert() {
-            Some(alert) if left < kind.imminent_days().unwrap_or(0.0) => alert,
+            Some(alert) if left < thresholds.imminent(kind).unwrap_or(0.0) => alert,
             _ => kind.soon_alert(),
         }
     };

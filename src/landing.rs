@@ -11,6 +11,7 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use crate::bands::TokenBands;
 use crate::findings::{
     assessed_renewals, expiry_phrase, findings, notification_sentence, Finding, FindingKind, State,
     Thresholds,
@@ -35,12 +36,12 @@ pub fn escape(text: &str) -> String {
 }
 
 /// The alert band of a token, as a row class; the thresholds match the alert rules.
-fn urgency(days: Option<f64>) -> &'static str {
+fn urgency(days: Option<f64>, bands: TokenBands) -> &'static str {
     match days {
         None => "missing",
         Some(d) if d <= 0.0 => "expired",
-        Some(d) if d < 7.0 => "imminent",
-        Some(d) if d < 30.0 => "soon",
+        Some(d) if d < bands.critical_days() => "imminent",
+        Some(d) if d < bands.warning_days() => "soon",
         Some(_) => "ok",
     }
 }
@@ -301,8 +302,15 @@ pub struct Links<'a> {
 }
 
 /// Renders the page for one snapshot at `now`, with dates in `zone`.
-pub fn render(snapshot: &Snapshot, links: Links<'_>, now: DateTime<Utc>, zone: Tz) -> String {
-    let all = findings(snapshot, Thresholds::Alerts, now);
+/// The VPP and ADE tokens are judged by `bands`.
+pub fn render(
+    snapshot: &Snapshot,
+    links: Links<'_>,
+    bands: TokenBands,
+    now: DateTime<Utc>,
+    zone: Tz,
+) -> String {
+    let all = findings(snapshot, Thresholds::Alerts(bands), now);
     let headline = if snapshot.refreshes == 0 {
         "Waiting for the first refresh".to_owned()
     } else {
@@ -360,9 +368,9 @@ pub fn render(snapshot: &Snapshot, links: Links<'_>, now: DateTime<Utc>, zone: T
     );
 
     action_needed(&mut page, snapshot, &all, zone);
-    renewal_table(&mut page, snapshot, &all, now, zone);
-    vpp_table(&mut page, snapshot, &all, now, zone);
-    ade_table(&mut page, snapshot, &all, now, zone);
+    renewal_table(&mut page, snapshot, &all, bands, now, zone);
+    vpp_table(&mut page, snapshot, &all, bands, now, zone);
+    ade_table(&mut page, snapshot, &all, bands, now, zone);
     notification_list(&mut page, snapshot);
     mdm_table(&mut page, snapshot, zone);
     collector_table(&mut page, snapshot, now);
@@ -432,6 +440,7 @@ fn renewal_table(
     page: &mut String,
     snapshot: &Snapshot,
     all: &[Finding],
+    bands: TokenBands,
     now: DateTime<Utc>,
     zone: Tz,
 ) {
@@ -460,7 +469,7 @@ fn renewal_table(
         html: String,
     }
     let mut rows: Vec<Row> = Vec::new();
-    for renewal in assessed_renewals(snapshot, Thresholds::Alerts, now) {
+    for renewal in assessed_renewals(snapshot, Thresholds::Alerts(bands), now) {
         let FindingKind::Renewal(kind) = renewal.kind else {
             continue;
         };
@@ -533,6 +542,7 @@ fn vpp_table(
     page: &mut String,
     snapshot: &Snapshot,
     all: &[Finding],
+    bands: TokenBands,
     now: DateTime<Utc>,
     zone: Tz,
 ) {
@@ -595,7 +605,7 @@ fn vpp_table(
         let _ = write!(
             page,
             "{}{}{}{}{}{}{}{}{}{}{}</tr>",
-            row_open(urgency(left), worst(&found)),
+            row_open(urgency(left, bands), worst(&found)),
             cell("Location", "wide", &escape(&location.name)),
             cell(
                 "Apple location name",
@@ -627,6 +637,7 @@ fn ade_table(
     page: &mut String,
     snapshot: &Snapshot,
     all: &[Finding],
+    bands: TokenBands,
     now: DateTime<Utc>,
     zone: Tz,
 ) {
@@ -670,7 +681,7 @@ fn ade_table(
         let _ = write!(
             page,
             "{}{}{}{}{}{}{}{}</tr>",
-            row_open(urgency(left), worst(&found)),
+            row_open(urgency(left, bands), worst(&found)),
             cell("Instance", "wide", &escape(&instance.name)),
             cell("MDM server", "", &escape(&instance.server_name)),
             cell(
@@ -855,11 +866,26 @@ mod tests {
             ),
             ..Snapshot::default()
         };
-        let page = render(&snapshot, LINKS, now, Tz::UTC);
+        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, now, Tz::UTC);
         assert!(!page.contains("<script>"));
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("St. Mary&#39;s"));
         assert!(page.contains("class=\"imminent\""));
+    }
+
+    #[test]
+    fn a_servers_own_bands_decide_what_is_soon_on_its_page() {
+        let mut snapshot = demo_like();
+        if let Some(locations) = snapshot.vpp.as_mut().map(std::sync::Arc::make_mut) {
+            locations[0].token_expiry = Some(at() + chrono::Duration::days(40));
+        }
+        let day = std::time::Duration::from_secs(86_400);
+        let longer = TokenBands::new(day * 45, day * 10).unwrap();
+        let default = render(&snapshot, LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
+        let banded = render(&snapshot, LINKS, longer, at(), Tz::UTC);
+        let line = "Volume Purchasing token expires in 40 days";
+        assert!(!default.contains(line), "40 days is fine under 30d/7d");
+        assert!(banded.contains(line), "and due soon under a 45-day band");
     }
 
     fn at() -> DateTime<Utc> {
@@ -935,7 +961,7 @@ mod tests {
 
     #[test]
     fn action_needed_lists_findings_worst_first_with_deadline_and_runbook() {
-        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         let start = page.find("<section id=\"action-needed\">").unwrap();
         let end = start + page[start..].find("</section>").unwrap();
         let section = &page[start..end];
@@ -964,7 +990,7 @@ mod tests {
 
     #[test]
     fn every_action_line_has_a_first_step_and_a_link_to_the_served_runbook() {
-        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         let items: Vec<&str> = page.split("<li data-state=").skip(1).collect();
         assert!(!items.is_empty());
         for item in items {
@@ -976,7 +1002,7 @@ mod tests {
 
     #[test]
     fn the_apns_warning_ranks_with_the_expiries_not_after_them() {
-        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         let section = &page[..page.find("<section id=\"renewals\">").unwrap()];
         let apns = section.find("Apple push certificate").unwrap();
         let soon = section.find("North Elementary").unwrap();
@@ -985,7 +1011,7 @@ mod tests {
 
     #[test]
     fn the_title_and_first_line_count_what_needs_doing() {
-        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert!(page.contains("<title>1 critical, 4 warnings · jamf_exporter</title>"));
         assert!(page.contains("<strong class=\"bad\">1 critical, 4 warnings</strong>"));
         let calm = Snapshot {
@@ -993,7 +1019,7 @@ mod tests {
             up: true,
             ..Snapshot::default()
         };
-        let page = render(&calm, LINKS, at(), Tz::UTC);
+        let page = render(&calm, LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert!(page.contains("<title>Nothing needs action · jamf_exporter</title>"));
     }
 
@@ -1012,7 +1038,7 @@ mod tests {
         snapshot.vpp = Some(locations.into());
         snapshot.last_nonzero_purchased =
             std::sync::Arc::new([("9".to_owned(), 1200.0)].into_iter().collect());
-        let page = render(&snapshot, LINKS, at(), Tz::UTC);
+        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         let renewals = &page[page.find("<section id=\"renewals\">").unwrap()..];
         let renewals = &renewals[..renewals.find("</section>").unwrap()];
         let row = renewals
@@ -1028,7 +1054,7 @@ mod tests {
 
     #[test]
     fn a_renewal_row_gives_each_reason_once() {
-        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         let renewals = &page[page.find("<section id=\"renewals\">").unwrap()..];
         let row = renewals
             .split("<tr role=\"row\"")
@@ -1039,7 +1065,7 @@ mod tests {
 
     #[test]
     fn ok_rows_can_fold_on_a_phone_and_headers_stay_headers() {
-        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert!(page.contains("<input type=\"checkbox\" id=\"fold-vpp\" class=\"fold\">"));
         assert!(page.contains("1 location is OK: show them"));
         assert!(page.contains("class=\"ok okrow\""));
@@ -1049,7 +1075,13 @@ mod tests {
 
     #[test]
     fn dates_are_shown_in_the_zone_asked_for_with_their_weekday() {
-        let page = render(&demo_like(), LINKS, at(), chrono_tz::America::Chicago);
+        let page = render(
+            &demo_like(),
+            LINKS,
+            TokenBands::DEFAULT,
+            at(),
+            chrono_tz::America::Chicago,
+        );
         assert!(page.contains("data from Wed 2027-03-10 05:59 CST (30 s ago)"));
         // Harbor's token expired at 13:00 UTC on Saturday, 07:00 in Chicago.
         assert!(page.contains("(deadline Sat 2027-03-06)"));
@@ -1062,13 +1094,13 @@ mod tests {
             up: true,
             ..Snapshot::default()
         };
-        let page = render(&snapshot, LINKS, at(), Tz::UTC);
+        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert!(page.contains("<section id=\"action-needed\"><h2>Action needed</h2><p>Nothing needs action.</p></section>"));
     }
 
     #[test]
     fn states_are_written_in_words_beside_the_colour() {
-        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert!(page.contains("<span class=\"state critical\">Critical</span>"));
         assert!(page.contains("<span class=\"state warning\">Warning</span>"));
         assert!(page.contains("<span class=\"state ok\">OK</span>"));
@@ -1079,7 +1111,7 @@ mod tests {
 
     #[test]
     fn available_licences_may_be_negative() {
-        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert!(page.contains("class=\"num bad\">-20</td>"));
     }
 
@@ -1089,7 +1121,7 @@ mod tests {
         snapshot.builtin_ca = Some(crate::snapshot::BuiltinCa {
             not_after: Some(at() + chrono::Duration::days(400)),
         });
-        let page = render(&snapshot, LINKS, at(), Tz::UTC);
+        let page = render(&snapshot, LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert!(page.contains("Apple push certificate (APNs)"));
         assert!(page.contains("expires soon, Jamf Pro warns"));
         assert!(page.contains("Built-in certificate authority"));
@@ -1100,7 +1132,7 @@ mod tests {
 
     #[test]
     fn ade_rows_are_sorted_by_urgency() {
-        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         let page = &page[page.find("<section id=\"ade\">").unwrap()..];
         let failing = page.find(">Failing ADE<").unwrap();
         let healthy = page.find(">Healthy ADE<").unwrap();
@@ -1109,7 +1141,7 @@ mod tests {
 
     #[test]
     fn the_data_time_is_absolute_and_relative() {
-        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert!(page.contains("data from Wed 2027-03-10 11:59 UTC (30 s ago)"));
     }
 
@@ -1131,7 +1163,7 @@ mod tests {
 
     #[test]
     fn every_table_cell_is_labelled_for_the_phone_layout() {
-        let page = render(&demo_like(), LINKS, at(), Tz::UTC);
+        let page = render(&demo_like(), LINKS, TokenBands::DEFAULT, at(), Tz::UTC);
         assert_eq!(page.matches("<td>").count(), 0);
         assert!(page.contains("@media (max-width:600px)"));
         assert!(!page.contains("<script"));

@@ -22,6 +22,7 @@
 //!   one), each refreshed on its own schedule under one supervisor.
 #![forbid(unsafe_code)]
 
+pub mod bands;
 pub mod calendar;
 pub mod check;
 pub mod collectors;
@@ -40,6 +41,7 @@ pub mod runbooks;
 pub mod secret;
 pub mod server;
 pub mod snapshot;
+pub mod tally;
 pub mod targets;
 pub mod web_config;
 
@@ -65,6 +67,8 @@ pub struct Exporter {
     /// The addresses actually bound (useful with port 0).
     pub addresses: Vec<SocketAddr>,
     pub simulator: Option<demo::Simulator>,
+    /// The other simulators of `--demo --demo.targets N`.
+    more_simulators: Vec<demo::Simulator>,
     /// The targets: one for a single server, the shard's for `--config.file`.
     pub fleet: Arc<Fleet>,
     shutdown: watch::Sender<bool>,
@@ -134,7 +138,7 @@ impl Exporter {
         for (_, task) in self.tasks {
             let _ = task.await;
         }
-        if let Some(simulator) = self.simulator {
+        for simulator in self.simulator.into_iter().chain(self.more_simulators) {
             simulator.shutdown().await;
         }
     }
@@ -144,7 +148,10 @@ impl Exporter {
 /// anything is served), then spawns the targets' supervisor and the server. A single
 /// server and `--config.file` take the same path: the first is a fleet of one.
 pub async fn start(config: Config) -> anyhow::Result<Exporter> {
-    let (simulator, plan) = targets::plan(&config).await?;
+    let (simulators, plan) = targets::plan(&config).await?;
+    let mut simulators = simulators.into_iter();
+    let simulator = simulators.next();
+    let more_simulators = simulators.collect();
     let mode = plan.mode;
     let targets = plan.loaded.mine.len();
     let injected = InjectedPanics::from_env();
@@ -171,6 +178,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
         web,
         panic_on_connection: injected.server,
         fleet: fleet.clone(),
+        sd_address: config.sd_address.clone(),
         timezone: config.timezone,
     });
     let supervisor_name = match mode {
@@ -199,7 +207,12 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
             refresh_concurrency = source.concurrency,
             "jamf_exporter started"
         ),
-        Source::Jamf(_) | Source::Demo => tracing::info!(
+        Source::Demo { targets } if *targets > 1 => tracing::info!(
+            targets,
+            refresh_interval = %duration::format(config.refresh_interval),
+            "jamf_exporter started"
+        ),
+        Source::Jamf(_) | Source::Demo { .. } => tracing::info!(
             jamf_url = %fleet.first().map(|t| t.spec.jamf.url.clone()).unwrap_or_default(),
             collectors = %config.collectors.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(","),
             refresh_interval = %duration::format(config.refresh_interval),
@@ -209,6 +222,7 @@ pub async fn start(config: Config) -> anyhow::Result<Exporter> {
     Ok(Exporter {
         addresses,
         simulator,
+        more_simulators,
         fleet,
         shutdown,
         tasks,

@@ -43,6 +43,8 @@ pub struct AppState {
     pub panic_on_connection: bool,
     /// The targets: one for a single server, the shard's for `--config.file`.
     pub fleet: Arc<crate::targets::Fleet>,
+    /// `--web.sd-address`: how `/sd` names this replica; `None`: the request's `Host`.
+    pub sd_address: Option<String>,
     /// `--web.timezone`, for the dates of the pages and the calendar.
     pub timezone: chrono_tz::Tz,
 }
@@ -432,6 +434,7 @@ mod tests {
                 crate::targets::Mode::Single,
                 metrics,
             )),
+            sd_address: None,
             timezone: chrono_tz::Tz::UTC,
         }
     }

@@ -118,12 +118,16 @@ stop_and_check TERM 143 script
 start_stack
 start=$SECONDS
 # The demo's plain alerts, and the ones that need Prometheus to have seen the demo before its
-# replayed upload of a wrong token.
+# replayed upload of a wrong token; and, from the fleet of --demo.targets 3 found through /sd,
+# an alert of demo-3 (its secret is refused) and of demo-2 (its ~40-day token is Soon under its
+# own 45-day band), each with its customer label.
 wait_for_output \
 	"delivered to pager: FIRING critical JamfVppTokenExpired:" \
 	"delivered to ticket: FIRING warning JamfVppTokenExpiringSoon:" \
 	"delivered to pager: FIRING critical JamfVppLicensesDroppedToZero:" \
 	"delivered to pager: FIRING critical JamfVppAppleLocationShared:" \
+	"(customer northfield, instance demo-3)" \
+	"(customer harbor, instance demo-2)" \
 	"delivered to pager: FIRING critical JamfAppleTermsNotAccepted:" \
 	"delivered to ticket: FIRING warning JamfVppTokenRenewedNotSynced:"
 echo "demo-stack-test: alerts delivered after $((SECONDS - start))s"

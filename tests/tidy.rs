@@ -912,6 +912,36 @@ fn example_scrape_job_is_the_one_the_rules_select() {
     }
 }
 
+/// `examples/prometheus-sd.yml` finds the Jamf servers through the exporters' `/sd` alone: no
+/// static list of targets and no relabelling, under the job the rules select.
+#[test]
+fn discovery_example_needs_no_static_list_and_no_relabelling() {
+    let config: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&read(&root().join("examples/prometheus-sd.yml"))).unwrap();
+    let job = config["scrape_configs"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .find(|job| job["job_name"].as_str() == Some("jamf"))
+        .expect("examples/prometheus-sd.yml has a job jamf");
+    let urls: Vec<&str> = job["http_sd_configs"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(|sd| sd["url"].as_str())
+        .collect();
+    assert!(!urls.is_empty(), "no http_sd_configs");
+    assert!(urls.iter().all(|url| url.ends_with("/sd")), "{urls:?}");
+    for key in [
+        "static_configs",
+        "relabel_configs",
+        "metrics_path",
+        "params",
+    ] {
+        assert!(job.get(key).is_none(), "the jamf job sets {key}");
+    }
+}
+
 /// The README's `cargo run --release -- --demo` needs cargo to know which binary to run,
 /// since the benchmark helper is a second one.
 #[test]

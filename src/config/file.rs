@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_yaml_ng::Value;
 
 use super::{api_from, ApiKind, ApiNames, ConfigError, JamfTarget};
+use crate::bands::TokenBands;
 use crate::collectors::CollectorName;
 use crate::jamf::{Api, Auth};
 
@@ -31,6 +32,10 @@ pub struct TargetSpec {
     pub refresh_interval: Duration,
     pub refresh_timeout: Duration,
     pub collectors: BTreeSet<CollectorName>,
+    /// `labels:`, checked: given to Prometheus through `/sd`.
+    pub labels: BTreeMap<String, String>,
+    /// This server's VPP and ADE token bands.
+    pub thresholds: TokenBands,
     /// `--collector.mdm_profiles.window`.
     pub mdm_window: Duration,
 }
@@ -71,6 +76,8 @@ impl TargetSpec {
             && self.refresh_interval == other.refresh_interval
             && self.refresh_timeout == other.refresh_timeout
             && self.collectors == other.collectors
+            && self.labels == other.labels
+            && self.thresholds == other.thresholds
             && self.mdm_window == other.mdm_window
     }
 }
@@ -81,6 +88,7 @@ pub struct FlagDefaults {
     pub refresh_interval: Duration,
     pub refresh_timeout: Duration,
     pub collectors: BTreeSet<CollectorName>,
+    pub thresholds: TokenBands,
     pub mdm_window: Duration,
 }
 
@@ -136,6 +144,15 @@ struct RawOptional {
     refresh_interval: Option<String>,
     refresh_timeout: Option<String>,
     collectors: Option<Vec<String>>,
+    labels: Option<Value>,
+    thresholds: Option<RawThresholds>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThresholds {
+    warning: Option<String>,
+    critical: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +174,8 @@ struct RawTarget {
     refresh_interval: Option<String>,
     refresh_timeout: Option<String>,
     collectors: Option<Vec<String>>,
+    labels: Option<Value>,
+    thresholds: Option<RawThresholds>,
 }
 
 /// Keys that would put a secret in the file itself, and the key to use instead.
@@ -374,6 +393,22 @@ fn target(
         super::gateway_url(&url).map_err(|problem| at("url", &problem))?;
     }
     let jamf = JamfTarget { url, api, auth };
+    // The target's labels go over those of `defaults:`, key by key.
+    let mut labels = match &defaults.labels {
+        Some(value) => {
+            checked_labels(value).map_err(|e| error(format!("defaults: labels: {e}")))?
+        }
+        None => BTreeMap::new(),
+    };
+    if let Some(value) = &raw.labels {
+        labels.extend(checked_labels(value).map_err(|e| at("labels", &e))?);
+    }
+    let thresholds = checked_thresholds(
+        raw.thresholds.as_ref(),
+        defaults.thresholds.as_ref(),
+        flags.thresholds,
+    )
+    .map_err(|e| at("thresholds", &e))?;
     Ok(TargetSpec {
         name,
         collectors: jamf.collectors(&collectors),
@@ -382,6 +417,8 @@ fn target(
         ca_file,
         refresh_interval,
         refresh_timeout,
+        labels,
+        thresholds,
         mdm_window: flags.mdm_window,
     })
 }
@@ -417,6 +454,30 @@ fn check_defaults(defaults: &RawOptional) -> Result<(), ConfigError> {
             )
         })?;
     }
+    if let Some(value) = &defaults.labels {
+        checked_labels(value).map_err(|e| at("labels", &e))?;
+    }
+    if let Some(thresholds) = &defaults.thresholds {
+        // Checked against the built-in bands only for its durations; the pair is
+        // checked per target, where the flags and the target's own keys meet.
+        for (key, text) in [
+            ("warning", &thresholds.warning),
+            ("critical", &thresholds.critical),
+        ] {
+            if let Some(text) = text {
+                match crate::duration::parse(text) {
+                    Ok(value) if value.is_zero() => {
+                        return Err(at(
+                            "thresholds",
+                            &format!("{key}: must be greater than zero, got {text:?}"),
+                        ))
+                    }
+                    Ok(_) => {}
+                    Err(problem) => return Err(at("thresholds", &format!("{key}: {problem}"))),
+                }
+            }
+        }
+    }
     match &defaults.collectors {
         Some(names) if names.is_empty() => Err(at(
             "collectors",
@@ -438,6 +499,83 @@ fn api_kind(text: &str) -> Result<ApiKind, String> {
         "platform" => Ok(ApiKind::Platform),
         other => Err(format!("{other:?} is neither pro nor platform")),
     }
+}
+
+/// Label names `/sd` may not set: Prometheus' own, and `instance`, which `/sd` sets to
+/// the target's name so that the shipped rules and dashboards see one per server.
+const RESERVED_LABELS: [&str; 2] = ["instance", "job"];
+
+/// The labels of a `labels:` mapping: Prometheus label names with string values.
+fn checked_labels(value: &Value) -> Result<BTreeMap<String, String>, String> {
+    let Value::Mapping(mapping) = value else {
+        return Err("expected a mapping of label names to strings, e.g. {customer: acme}".into());
+    };
+    let mut labels = BTreeMap::new();
+    for (key, value) in mapping {
+        let Value::String(key) = key else {
+            return Err(format!("key {key:?} is not a string"));
+        };
+        if !valid_label_name(key) {
+            return Err(format!(
+                "key {key:?} is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)"
+            ));
+        }
+        if key.starts_with("__") {
+            return Err(format!(
+                "key {key:?}: names starting with \"__\" are reserved for Prometheus"
+            ));
+        }
+        if RESERVED_LABELS.contains(&key.as_str()) {
+            return Err(format!(
+                "key {key:?}: set by Prometheus and /sd; choose another name"
+            ));
+        }
+        let Value::String(text) = value else {
+            return Err(format!(
+                "key {key:?}: the value must be a string (quote it)"
+            ));
+        };
+        labels.insert(key.clone(), text.clone());
+    }
+    Ok(labels)
+}
+
+fn valid_label_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The token bands of `thresholds:`: each key from the target, else `defaults:`, else
+/// the flags.
+fn checked_thresholds(
+    own: Option<&RawThresholds>,
+    defaults: Option<&RawThresholds>,
+    flags: TokenBands,
+) -> Result<TokenBands, String> {
+    let pick = |key: &str,
+                get: fn(&RawThresholds) -> &Option<String>,
+                fallback: Duration|
+     -> Result<Duration, String> {
+        match own
+            .and_then(|t| get(t).as_ref())
+            .or(defaults.and_then(|t| get(t).as_ref()))
+        {
+            None => Ok(fallback),
+            Some(text) => match crate::duration::parse(text) {
+                Ok(value) if value.is_zero() => {
+                    Err(format!("{key}: must be greater than zero, got {text:?}"))
+                }
+                Ok(value) => Ok(value),
+                Err(problem) => Err(format!("{key}: {problem}")),
+            },
+        }
+    };
+    let warning = pick("warning", |t| &t.warning, flags.warning())?;
+    let critical = pick("critical", |t| &t.critical, flags.critical())?;
+    TokenBands::new(warning, critical).map_err(|e| e.to_string())
 }
 
 fn valid_name(name: &str) -> bool {

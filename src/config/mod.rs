@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, ValueEnum};
 
+use crate::bands::TokenBands;
 use crate::collectors::CollectorName;
 use crate::duration;
 use crate::jamf::{Api, Auth, Context, ProxySettings};
@@ -115,7 +116,7 @@ pub struct RawArgs {
     #[arg(long = "config.file", value_name = "PATH")]
     pub config_file: Option<PathBuf>,
     /// With --config.file: how many targets refresh at once
-    #[arg(long = "refresh.concurrency", default_value_t = 4, value_name = "N")]
+    #[arg(long = "refresh.concurrency", default_value_t = DEFAULT_CONCURRENCY, value_name = "N")]
     pub refresh_concurrency: usize,
     /// With --config.file: the number of replicas the targets are split over (Prometheus' hashmod)
     #[arg(long = "shard.total", default_value_t = 1, value_name = "N")]
@@ -123,6 +124,26 @@ pub struct RawArgs {
     /// With --config.file: which of the --shard.total shards this replica polls and serves
     #[arg(long = "shard.index", default_value_t = 0, value_name = "I")]
     pub shard_index: u64,
+    /// With --demo: how many simulated Jamf Pro servers to serve as a fleet (/probe, /sd)
+    #[arg(long = "demo.targets", default_value_t = 1, value_name = "N")]
+    pub demo_targets: usize,
+    /// VPP and ADE tokens within this are Soon (landing page, check, rules); a target's thresholds: overrides it
+    #[arg(
+        long = "thresholds.warning",
+        default_value = "30d",
+        value_name = "DURATION"
+    )]
+    pub thresholds_warning: String,
+    /// VPP and ADE tokens within this are Imminent (landing page, check, rules)
+    #[arg(
+        long = "thresholds.critical",
+        default_value = "7d",
+        value_name = "DURATION"
+    )]
+    pub thresholds_critical: String,
+    /// With --config.file: the HOST:PORT that /sd gives Prometheus for this replica (default: the request's Host)
+    #[arg(long = "web.sd-address", value_name = "HOST:PORT")]
+    pub web_sd_address: Option<String>,
     /// How far ahead the mdm_profiles collector counts expiring MDM profiles
     #[arg(
         long = "collector.mdm_profiles.window",
@@ -271,8 +292,11 @@ pub fn parse_matches(matches: ArgMatches) -> Parsed {
 #[derive(Debug, Clone)]
 pub enum Source {
     Jamf(JamfTarget),
-    /// The embedded simulator, started by `run`.
-    Demo,
+    /// The embedded simulator, started by `run`: one server, or `targets` of them as a
+    /// fleet (`--demo.targets`).
+    Demo {
+        targets: usize,
+    },
     /// Many Jamf servers from `--config.file`.
     Targets(TargetsSource),
 }
@@ -307,7 +331,8 @@ const EXCLUDED_BY_CONFIG_FILE: [(&str, &str); 11] = [
 ];
 
 /// The flags that mean something only with `--config.file`.
-const ONLY_WITH_CONFIG_FILE: [(&str, &str); 3] = [
+const ONLY_WITH_CONFIG_FILE: [(&str, &str); 4] = [
+    ("web_sd_address", "--web.sd-address"),
     ("refresh_concurrency", "--refresh.concurrency"),
     ("shard_total", "--shard.total"),
     ("shard_index", "--shard.index"),
@@ -438,6 +463,11 @@ pub struct Config {
     pub log_level: LogLevel,
     pub log_format: LogFormat,
     pub collectors: BTreeSet<CollectorName>,
+    /// `--thresholds.*`: the token bands of a single server, and of every target without
+    /// its own `thresholds:`.
+    pub thresholds: TokenBands,
+    /// `--web.sd-address`: what `/sd` names this replica; `None`: the request's `Host`.
+    pub sd_address: Option<String>,
     /// `--collector.mdm_profiles.window`.
     pub mdm_window: Duration,
     /// `--web.timezone`.
@@ -506,6 +536,26 @@ impl Config {
     pub fn from_raw(parsed: Parsed, env: &dyn Env) -> Result<Config, ConfigError> {
         let raw = parsed.raw;
         let refresh_timeout_early = positive_duration("--refresh.timeout", &raw.refresh_timeout);
+        let thresholds = token_bands(&raw)?;
+        let sd_address = raw
+            .web_sd_address
+            .as_deref()
+            .map(validate_sd_address)
+            .transpose()?;
+        if parsed.given.contains("demo_targets") {
+            if !raw.demo {
+                return Err(error("--demo.targets: only used with --demo"));
+            }
+            if raw.demo_targets == 0 {
+                return Err(error("--demo.targets: must be at least 1"));
+            }
+            if raw.demo_targets > MAX_DEMO_TARGETS {
+                return Err(error(format!(
+                    "--demo.targets: at most {MAX_DEMO_TARGETS}, got {}",
+                    raw.demo_targets
+                )));
+            }
+        }
         let mdm_window =
             positive_duration("--collector.mdm_profiles.window", &raw.mdm_profiles_window)?;
         let timezone = parse_timezone(&raw.web_timezone)?;
@@ -537,6 +587,7 @@ impl Config {
                 },
                 refresh_timeout: refresh_timeout_early.clone()?,
                 collectors: parsed.collectors.clone(),
+                thresholds,
                 mdm_window,
             };
             let shard = Shard {
@@ -554,6 +605,8 @@ impl Config {
             })
         } else if let Some((_, flag)) = ONLY_WITH_CONFIG_FILE
             .iter()
+            // A demo fleet has `/sd` too.
+            .filter(|(id, _)| !(raw.demo && raw.demo_targets > 1 && *id == "web_sd_address"))
             .find(|(id, _)| parsed.given.contains(*id))
         {
             return Err(error(format!("{flag}: only used with --config.file")));
@@ -563,7 +616,9 @@ impl Config {
                     "--demo and --jamf.url cannot be used together: the demo serves its own simulated Jamf Pro",
                 ));
             }
-            Source::Demo
+            Source::Demo {
+                targets: raw.demo_targets,
+            }
         } else {
             let url = raw.jamf_url.as_deref().ok_or_else(|| {
                 error("--jamf.url is required (or set JAMF_URL), unless --demo is given")
@@ -627,10 +682,55 @@ impl Config {
             log_level: raw.log_level,
             log_format: raw.log_format,
             collectors: parsed.collectors,
+            thresholds,
+            sd_address,
             mdm_window,
             timezone,
         })
     }
+}
+
+/// How many targets refresh at once unless `--refresh.concurrency` says otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// The most simulated servers `--demo.targets` starts: enough for a benchmark-sized
+/// fleet page, few enough that a typo cannot exhaust the machine.
+pub const MAX_DEMO_TARGETS: usize = 1000;
+
+/// `--thresholds.warning` and `--thresholds.critical`, checked together.
+fn token_bands(raw: &RawArgs) -> Result<TokenBands, ConfigError> {
+    let warning = positive_duration("--thresholds.warning", &raw.thresholds_warning)?;
+    let critical = positive_duration("--thresholds.critical", &raw.thresholds_critical)?;
+    TokenBands::new(warning, critical)
+        .map_err(|problem| error(format!("--thresholds.critical: {problem}")))
+}
+
+/// `--web.sd-address`: a host (name, IPv4, or bracketed IPv6) and a port, nothing else,
+/// since Prometheus puts it in `__address__` as it is.
+fn validate_sd_address(text: &str) -> Result<String, ConfigError> {
+    let bad = |why: &str| {
+        error(format!(
+            "--web.sd-address: {text:?} {why}; expected HOST:PORT, e.g. jamf-exporter-0.jamf-exporter:10052"
+        ))
+    };
+    let (host, port) = text.rsplit_once(':').ok_or_else(|| bad("has no port"))?;
+    match port.parse::<u16>() {
+        Ok(port) if port > 0 => {}
+        _ => return Err(bad("has no valid port")),
+    }
+    let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        inner.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        !host.is_empty()
+            && host.len() <= 253
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    };
+    if !host_ok {
+        return Err(bad("has no valid host"));
+    }
+    Ok(text.to_owned())
 }
 
 /// An IANA zone name, as `--web.timezone` takes it.

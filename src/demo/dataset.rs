@@ -673,6 +673,49 @@ impl Dataset {
         }
     }
 
+    /// A small district of a demo fleet: `locations` healthy-looking locations named
+    /// after `district`, whose dates depend on `seed`, so each district of the fleet
+    /// has its own. Location 1's token expires in about 40 days: Soon only where a
+    /// server's warning band is longer than the default 30 days.
+    pub fn district(district: &str, seed: usize, locations: usize, now: DateTime<Utc>) -> Self {
+        const DAYS: [i64; 5] = [40, 150, 250, 330, 90];
+        let mut dataset = Dataset::empty();
+        let offset = (seed % 5) as i64;
+        for index in 1..=locations {
+            let id = index.to_string();
+            let days = DAYS[(index - 1) % DAYS.len()] + if index == 1 { 0 } else { offset * 3 };
+            let purchased = 200 + ((seed * 31 + index * 17) % 400) as u64;
+            dataset.vpp_locations.push(location(LocationSpec {
+                id: &id,
+                name: &format!("{district} School {index}"),
+                slug: &format!("{}-{index}", district.to_lowercase()),
+                purchased,
+                used: purchased * 2 / 3,
+                token_expiration: instant(shifted(now, days, 0)),
+                site: ("-1", "None"),
+                mismatch: false,
+                last_sync: shifted(now, 0, -3600),
+            }));
+        }
+        dataset.ade_instances.push(ade_instance(
+            "1",
+            &format!("{district} ADE"),
+            &format!("{district} MDM"),
+            "asm.admin@district.example",
+            &date_only(shifted(now, 100 + offset * 20, 0)),
+        ));
+        dataset.ade_latest_sync.insert(
+            "1".to_string(),
+            json!({
+                "syncState": "SUCCESSFUL",
+                "instanceId": "1",
+                "timestamp": shifted(now, 0, -3600).format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string(),
+            }),
+        );
+        dataset.builtin_ca = Some(builtin_ca(now));
+        dataset
+    }
+
     /// A large, deterministic district for benchmarks: `n_locations`
     /// locations (ids "1"..), each with `n_apps_per_location` content items,
     /// expiries spread from 30 days ago to a year out.

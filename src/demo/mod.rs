@@ -32,6 +32,7 @@
 mod codec;
 pub mod dataset;
 mod faults;
+mod fleet;
 mod gateway;
 mod routes;
 
@@ -55,6 +56,7 @@ use tokio_rustls::TlsAcceptor;
 
 pub use dataset::{Dataset, VppScriptStep, DEMO_VERSION};
 pub use faults::{Fault, FaultRule};
+pub use fleet::{fleet, DemoTarget, THRESHOLD_WARNING};
 pub use gateway::{unix_seconds, GatewayRequest, GatewaySettings};
 
 type Body = UnsyncBoxBody<Bytes, Infallible>;

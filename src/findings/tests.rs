@@ -51,7 +51,7 @@ fn token_in(days: f64) -> Snapshot {
 }
 
 fn only(snapshot: &Snapshot) -> Finding {
-    let found = findings(snapshot, Thresholds::Alerts, now());
+    let found = findings(snapshot, Thresholds::ALERTS, now());
     assert_eq!(found.len(), 1, "{found:#?}");
     found.into_iter().next().unwrap()
 }
@@ -59,12 +59,12 @@ fn only(snapshot: &Snapshot) -> Finding {
 #[test]
 fn a_healthy_district_needs_nothing() {
     let snapshot = with_locations(vec![location("1", "A"), location("2", "B")]);
-    assert_eq!(findings(&snapshot, Thresholds::Alerts, now()), []);
+    assert_eq!(findings(&snapshot, Thresholds::ALERTS, now()), []);
 }
 
 #[test]
 fn exactly_thirty_days_left_is_fine_and_just_under_is_a_warning() {
-    assert_eq!(findings(&token_in(30.0), Thresholds::Alerts, now()), []);
+    assert_eq!(findings(&token_in(30.0), Thresholds::ALERTS, now()), []);
     let soon = only(&token_in(29.99));
     assert_eq!(soon.state, State::Warning);
     assert_eq!(soon.days_left, Some(29));
@@ -124,18 +124,20 @@ fn check_thresholds_override_every_kind() {
     let thresholds = Thresholds::Check {
         warning_days: Some(250.0),
         critical_days: Some(210.0),
+        bands: crate::bands::TokenBands::DEFAULT,
     };
     let found = findings(&token_in(200.0), thresholds, now());
     assert_eq!(found[0].state, State::Critical);
     let defaults = Thresholds::Check {
         warning_days: None,
         critical_days: None,
+        bands: crate::bands::TokenBands::DEFAULT,
     };
     assert_eq!(defaults.warning(RenewalKind::BuiltinCa), 60.0);
     assert_eq!(defaults.critical(RenewalKind::ServerCertificate), 3.0);
     assert_eq!(defaults.warning(RenewalKind::ServerCertificate), 14.0);
     // The landing page pages only where an alert pages: no imminent band here.
-    assert_eq!(Thresholds::Alerts.critical(RenewalKind::CloudServices), 0.0);
+    assert_eq!(Thresholds::ALERTS.critical(RenewalKind::CloudServices), 0.0);
 }
 
 #[test]
@@ -194,7 +196,7 @@ fn a_location_that_never_had_licences_raises_nothing() {
         ..snapshot
     };
     assert!(next.last_nonzero_purchased.is_empty());
-    assert_eq!(findings(&next, Thresholds::Alerts, now()), []);
+    assert_eq!(findings(&next, Thresholds::ALERTS, now()), []);
 }
 
 #[test]
@@ -264,7 +266,7 @@ fn a_sync_older_than_two_days_is_stale() {
     let mut fresh = location("4", "Harbor");
     fresh.last_sync = Some(now() - TimeDelta::hours(47));
     assert_eq!(
-        findings(&with_locations(vec![fresh]), Thresholds::Alerts, now()),
+        findings(&with_locations(vec![fresh]), Thresholds::ALERTS, now()),
         []
     );
 }
@@ -289,7 +291,7 @@ fn two_locations_with_one_apple_location_are_critical_but_not_across_organizatio
     assert_eq!(
         findings(
             &with_locations(vec![right, elsewhere]),
-            Thresholds::Alerts,
+            Thresholds::ALERTS,
             now()
         ),
         []
@@ -322,7 +324,7 @@ fn the_location_whose_licences_dropped_is_named_as_holding_the_wrong_token() {
     let right = location("1", "Lakeview High School");
     let mut snapshot = with_locations(vec![right, dropped]);
     snapshot.last_nonzero_purchased = Arc::new(BTreeMap::from([("9".to_owned(), 1200.0)]));
-    let shared = findings(&snapshot, Thresholds::Alerts, now())
+    let shared = findings(&snapshot, Thresholds::ALERTS, now())
         .into_iter()
         .find(|f| f.kind == FindingKind::VppAppleLocationShared)
         .unwrap();
@@ -337,7 +339,7 @@ fn a_token_uploaded_without_a_sync_since_is_renewed_but_not_synced() {
     let mut renewed = location("10", "Riverside");
     renewed.token_expiry = Some(in_days(364.0));
     renewed.last_sync = Some(now() - TimeDelta::days(3));
-    let found = findings(&with_locations(vec![renewed]), Thresholds::Alerts, now());
+    let found = findings(&with_locations(vec![renewed]), Thresholds::ALERTS, now());
     let kinds: Vec<FindingKind> = found.iter().map(|f| f.kind).collect();
     assert_eq!(
         kinds,
@@ -352,14 +354,14 @@ fn a_token_uploaded_without_a_sync_since_is_renewed_but_not_synced() {
     synced.token_expiry = Some(in_days(364.0));
     synced.last_sync = Some(now() - TimeDelta::hours(1));
     assert_eq!(
-        findings(&with_locations(vec![synced]), Thresholds::Alerts, now()),
+        findings(&with_locations(vec![synced]), Thresholds::ALERTS, now()),
         []
     );
     let mut never = location("10", "Riverside");
     never.token_expiry = Some(in_days(364.0));
     never.last_sync = None;
     assert_eq!(
-        findings(&with_locations(vec![never]), Thresholds::Alerts, now()),
+        findings(&with_locations(vec![never]), Thresholds::ALERTS, now()),
         []
     );
 }
@@ -379,7 +381,7 @@ fn notifications_without_a_date_become_findings_in_words() {
         notifications: Some(Arc::new(active)),
         ..Snapshot::default()
     };
-    let found = findings(&snapshot, Thresholds::Alerts, now());
+    let found = findings(&snapshot, Thresholds::ALERTS, now());
     let summary: Vec<(State, &str)> = found.iter().map(|f| (f.state, f.runbook)).collect();
     assert_eq!(
         summary,
@@ -412,7 +414,7 @@ fn expired_mdm_profiles_and_expiring_ones_without_auto_renew_are_warnings() {
         }),
         ..Snapshot::default()
     };
-    let found = findings(&snapshot, Thresholds::Alerts, now());
+    let found = findings(&snapshot, Thresholds::ALERTS, now());
     let messages: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
     assert_eq!(
         messages,
@@ -427,7 +429,7 @@ fn expired_mdm_profiles_and_expiring_ones_without_auto_renew_are_warnings() {
         mdm.mobile_devices.auto_renew = None;
         mdm.computers.expired = 0;
     }
-    assert_eq!(findings(&unknown, Thresholds::Alerts, now()), []);
+    assert_eq!(findings(&unknown, Thresholds::ALERTS, now()), []);
 }
 
 #[test]
@@ -448,7 +450,7 @@ fn apns_notifications_become_sentences_in_words() {
         notifications: Some(Arc::new(active)),
         ..Snapshot::default()
     };
-    let found = findings(&snapshot, Thresholds::Alerts, now());
+    let found = findings(&snapshot, Thresholds::ALERTS, now());
     assert_eq!(found[0].state, State::Critical);
     assert_eq!(found[0].runbook, "JamfApnsCertificateExpired");
     assert_eq!(notification_sentence("SOMETHING_NEW"), None);
@@ -516,7 +518,7 @@ fn nothing_is_judged_before_the_first_refresh() {
         collectors: vec![CollectorStatus::new(CollectorName::Vpp)],
         ..Snapshot::default()
     };
-    assert_eq!(findings(&snapshot, Thresholds::Alerts, now()), []);
+    assert_eq!(findings(&snapshot, Thresholds::ALERTS, now()), []);
 }
 
 #[test]
@@ -532,7 +534,7 @@ fn findings_are_worst_first_then_soonest_deadline() {
     let mut mismatch = location("8", "South");
     mismatch.client_context_mismatch = Some(true);
     let snapshot = with_locations(vec![soon, missing, mismatch, imminent, expired]);
-    let order: Vec<_> = findings(&snapshot, Thresholds::Alerts, now())
+    let order: Vec<_> = findings(&snapshot, Thresholds::ALERTS, now())
         .into_iter()
         .map(|f| (f.state, f.name))
         .collect();
@@ -594,4 +596,29 @@ fn every_runbook_link_uses_the_rules_base_and_exists() {
             "no runbook for {alert}"
         );
     }
+}
+
+#[test]
+fn a_servers_token_bands_move_the_vpp_and_ade_states_only() {
+    let day = std::time::Duration::from_secs(86_400);
+    let bands = crate::bands::TokenBands::new(day * 45, day * 10).unwrap();
+    let alerts = Thresholds::Alerts(bands);
+    assert_eq!(alerts.warning(RenewalKind::Vpp), 45.0);
+    assert_eq!(alerts.critical(RenewalKind::Ade), 10.0);
+    assert_eq!(alerts.warning(RenewalKind::BuiltinCa), 60.0);
+    assert_eq!(alerts.critical(RenewalKind::CloudServices), 0.0);
+    assert_eq!(findings(&token_in(40.0), Thresholds::ALERTS, now()), []);
+    let found = findings(&token_in(40.0), alerts, now());
+    assert_eq!(found[0].state, State::Warning);
+    let found = findings(&token_in(9.0), alerts, now());
+    assert_eq!(found[0].state, State::Critical);
+    assert_eq!(found[0].runbook, "JamfVppTokenExpiryImminent");
+    let check = Thresholds::Check {
+        warning_days: None,
+        critical_days: None,
+        bands,
+    };
+    assert_eq!(check.warning(RenewalKind::Vpp), 45.0);
+    assert_eq!(check.critical(RenewalKind::Vpp), 10.0);
+    assert_eq!(check.critical(RenewalKind::ServerCertificate), 3.0);
 }

@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::tally::Tally;
 use bytes::Bytes;
-use prometheus::IntCounterVec;
 use reqwest::{RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
@@ -100,9 +100,10 @@ pub struct JamfClient {
 #[derive(Clone)]
 pub struct ClientCounters {
     /// `jamf_exporter_api_requests_total{endpoint, code}`.
-    pub requests: IntCounterVec,
-    /// `jamf_exporter_deprecated_responses_total{collector}`.
-    pub deprecated_responses: IntCounterVec,
+    pub requests: Arc<Tally>,
+    /// `jamf_exporter_deprecated_responses_total{collector}` (one label: the second of
+    /// each series is empty).
+    pub deprecated_responses: Arc<Tally>,
 }
 
 /// One refresh's use of the client. Every request of a refresh goes through it, so
@@ -223,10 +224,7 @@ impl JamfClient {
         if collector.is_empty() {
             return;
         }
-        self.counters
-            .deprecated_responses
-            .with_label_values(&[collector])
-            .inc();
+        self.counters.deprecated_responses.inc([collector, ""]);
         if lock(&self.deprecation_logged).insert(collector) {
             let path = self.api.url("", &route.path);
             tracing::warn!(
@@ -464,10 +462,7 @@ impl JamfClient {
             Ok(answer) => answer.status.as_u16().to_string(),
             Err(_) => "error".to_owned(),
         };
-        self.counters
-            .requests
-            .with_label_values(&[endpoint, &code])
-            .inc();
+        self.counters.requests.inc([endpoint, &code]);
         tracing::debug!(
             endpoint,
             code = code.as_str(),

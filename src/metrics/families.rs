@@ -275,6 +275,11 @@ pub const REFRESH_INTERVAL: Family<0> = gauge(
     "The configured interval between refreshes from Jamf.",
     [],
 );
+pub const EXPIRY_THRESHOLD: Family<1> = gauge(
+    "jamf_exporter_expiry_threshold_seconds",
+    "The VPP and ADE token bands in force for this server (--thresholds.* or the target's thresholds:), by severity.",
+    ["severity"],
+);
 pub const LAST_REFRESH: Family<0> = gauge(
     "jamf_exporter_last_refresh_timestamp_seconds",
     "When the last refresh ended, successful or not, Unix seconds.",
@@ -360,6 +365,7 @@ pub const ALL: &[Declared] = &[
     COLLECTOR_DURATION.declared(),
     COLLECTOR_LAST_SUCCESS.declared(),
     REFRESH_INTERVAL.declared(),
+    EXPIRY_THRESHOLD.declared(),
     LAST_REFRESH.declared(),
     API_REQUESTS.declared(),
     REFRESH_ERRORS.declared(),

@@ -26,12 +26,13 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{IntGaugeVec, Opts, Registry};
 use tokio::sync::{Mutex, OnceCell};
 
+use crate::bands::TokenBands;
 use crate::jamf::{ClientCounters, Reason};
 use crate::snapshot::{CollectorName, Snapshot, SnapshotStore};
-use families::Family;
+use crate::tally::Tally;
 pub use fleet::FleetMetrics;
 pub use text::escape_into;
 use text::TextWriter;
@@ -54,51 +55,43 @@ pub enum RenderError {
 
 /// The counters one Jamf server's client and poller update while the exporter runs.
 pub struct Counters {
-    pub api_requests: IntCounterVec,
-    pub refresh_errors: IntCounterVec,
-    pub skipped_records: IntCounterVec,
-    pub deprecated_responses: IntCounterVec,
-    registry: Registry,
+    pub api_requests: Arc<Tally>,
+    pub refresh_errors: Tally,
+    pub skipped_records: Tally,
+    /// `jamf_exporter_deprecated_responses_total{collector}`: one label, so the second
+    /// of each series is empty.
+    pub deprecated_responses: Arc<Tally>,
 }
 
 impl Counters {
-    /// Builds the counters in a private registry (never the global one, so tests stay
-    /// hermetic). The error and skipped-record series of every enabled collector start
-    /// at 0, so `rate()` and `increase()` see their first increment.
-    pub fn new(enabled: &[CollectorName]) -> Result<Counters, MetricsError> {
-        let api_requests = counter_vec(&families::API_REQUESTS)?;
-        let refresh_errors = counter_vec(&families::REFRESH_ERRORS)?;
-        let skipped_records = counter_vec(&families::SKIPPED_RECORDS)?;
-        let deprecated_responses = counter_vec(&families::DEPRECATED_RESPONSES)?;
+    /// The error and skipped-record series of every enabled collector start at 0, so
+    /// `rate()` and `increase()` see their first increment.
+    pub fn new(enabled: &[CollectorName]) -> Counters {
+        let refresh_errors = Tally::new();
+        let skipped_records = Tally::new();
+        let deprecated_responses = Tally::new();
         for collector in enabled {
-            deprecated_responses.with_label_values(&[collector.as_str()]);
+            deprecated_responses.touch([collector.as_str(), ""]);
             for reason in Reason::ALL {
-                refresh_errors.with_label_values(&[collector.as_str(), reason.as_str()]);
+                refresh_errors.touch([collector.as_str(), reason.as_str()]);
             }
             if collector.has_record_ids() {
                 for reason in SkipReason::ALL {
-                    skipped_records.with_label_values(&[collector.as_str(), reason.as_str()]);
+                    skipped_records.touch([collector.as_str(), reason.as_str()]);
                 }
             }
         }
-        let registry = Registry::new();
-        registry.register(Box::new(api_requests.clone()))?;
-        registry.register(Box::new(refresh_errors.clone()))?;
-        registry.register(Box::new(skipped_records.clone()))?;
-        registry.register(Box::new(deprecated_responses.clone()))?;
-        Ok(Counters {
-            api_requests,
+        Counters {
+            api_requests: Arc::new(Tally::new()),
             refresh_errors,
             skipped_records,
-            deprecated_responses,
-            registry,
-        })
+            deprecated_responses: Arc::new(deprecated_responses),
+        }
     }
 
     pub fn count_error(&self, collector: CollectorName, reason: Reason) {
         self.refresh_errors
-            .with_label_values(&[collector.as_str(), reason.as_str()])
-            .inc();
+            .inc([collector.as_str(), reason.as_str()]);
     }
 
     /// What the Jamf client updates itself.
@@ -112,9 +105,30 @@ impl Counters {
     pub fn count_skipped(&self, collector: CollectorName, reason: SkipReason, n: u64) {
         if n > 0 {
             self.skipped_records
-                .with_label_values(&[collector.as_str(), reason.as_str()])
-                .inc_by(n);
+                .add([collector.as_str(), reason.as_str()], n);
         }
+    }
+
+    /// The counter families, as the exposition shows them.
+    fn write(&self, out: &mut impl text::Sink) {
+        let series = self.deprecated_responses.sorted();
+        let deprecated = series
+            .iter()
+            .map(|(labels, count)| ([&*labels[0]], *count as f64));
+        for (family, tally) in [
+            (&families::API_REQUESTS, &*self.api_requests),
+            (&families::REFRESH_ERRORS, &self.refresh_errors),
+            (&families::SKIPPED_RECORDS, &self.skipped_records),
+        ] {
+            let series = tally.sorted();
+            out.family(
+                family,
+                series
+                    .iter()
+                    .map(|(labels, count)| ([&*labels[0], &*labels[1]], *count as f64)),
+            );
+        }
+        out.family(&families::DEPRECATED_RESPONSES, deprecated);
     }
 }
 
@@ -134,10 +148,6 @@ impl SkipReason {
             SkipReason::DuplicateId => "duplicate_id",
         }
     }
-}
-
-fn counter_vec<const N: usize>(family: &Family<N>) -> Result<IntCounterVec, prometheus::Error> {
-    IntCounterVec::new(Opts::new(family.name, family.help), &family.labels)
 }
 
 /// The exporter process itself: `process_*` and `jamf_exporter_build_info`.
@@ -175,6 +185,7 @@ pub struct Metrics {
     pub counters: Arc<Counters>,
     process: Option<Arc<ProcessMetrics>>,
     refresh_interval: Duration,
+    bands: TokenBands,
     cached_help: String,
     last: Mutex<Option<Arc<Exposition>>>,
 }
@@ -225,12 +236,14 @@ impl Metrics {
         counters: Arc<Counters>,
         process: Option<Arc<ProcessMetrics>>,
         refresh_interval: Duration,
+        bands: TokenBands,
     ) -> Metrics {
         Metrics {
             store,
             counters,
             process,
             refresh_interval,
+            bands,
             cached_help: format!(
                 " Cached; refreshed every {}.",
                 crate::duration::format(refresh_interval)
@@ -278,9 +291,9 @@ impl Metrics {
         now: DateTime<Utc>,
     ) -> Result<Vec<Bytes>, prometheus::Error> {
         let mut out = TextWriter::new(&self.cached_help);
-        snapshot::write(&mut out, snapshot, self.refresh_interval, now);
+        snapshot::write(&mut out, snapshot, self.refresh_interval, self.bands, now);
+        self.counters.write(&mut out);
         let encoder = prometheus::TextEncoder::new();
-        out.raw(&encoder.encode_to_string(&self.counters.registry.gather())?);
         if let Some(process) = &self.process {
             out.raw(&encoder.encode_to_string(&process.registry.gather())?);
         }
@@ -293,6 +306,7 @@ impl Metrics {
 pub fn render_snapshot(
     snapshot: &Snapshot,
     refresh_interval: Duration,
+    bands: TokenBands,
     now: DateTime<Utc>,
 ) -> String {
     let cached_help = format!(
@@ -300,7 +314,7 @@ pub fn render_snapshot(
         crate::duration::format(refresh_interval)
     );
     let mut out = TextWriter::new(&cached_help);
-    snapshot::write(&mut out, snapshot, refresh_interval, now);
+    snapshot::write(&mut out, snapshot, refresh_interval, bands, now);
     out.finish()
         .iter()
         .map(|piece| String::from_utf8_lossy(piece))

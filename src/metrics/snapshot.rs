@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::families::*;
 use super::text::Sink;
+use crate::bands::TokenBands;
 use crate::snapshot::{days_until, AdeInstance, Snapshot, VppContentItem, VppLocation};
 
 /// Writes every family of `snapshot` at `now`: Jamf's data, `jamf_up`, the collector
@@ -14,6 +15,7 @@ pub fn write(
     out: &mut impl Sink,
     snapshot: &Snapshot,
     refresh_interval: Duration,
+    bands: TokenBands,
     now: DateTime<Utc>,
 ) {
     let locations = snapshot
@@ -265,6 +267,13 @@ pub fn write(
             .filter_map(|s| Some(([s.name.as_str()], seconds(s.last_success?)))),
     );
     out.family(&REFRESH_INTERVAL, [([], refresh_interval.as_secs_f64())]);
+    out.family(
+        &EXPIRY_THRESHOLD,
+        [
+            (["warning"], bands.warning().as_secs_f64()),
+            (["critical"], bands.critical().as_secs_f64()),
+        ],
+    );
     out.family(
         &LAST_REFRESH,
         snapshot.last_refresh.map(|at| ([], seconds(at))),

@@ -18,6 +18,7 @@ use prometheus::Registry;
 use super::families::{Family, Kind};
 use super::text::Sink;
 use super::*;
+use crate::bands::TokenBands;
 use crate::snapshot::{
     AdeInstance, BuiltinCa, CloudLdapKeystore, CloudServices, CollectorStatus, HealthCheck,
     JamfVersion, ServerCertificate, SsoCertificate, SupervisionIdentity, VppContentItem,
@@ -124,7 +125,7 @@ impl Collector for Reference {
 /// What the prometheus crate's encoder writes for the snapshot's families.
 fn encoder_text(snapshot: &Snapshot, now: DateTime<Utc>) -> String {
     let mut reference = Reference::default();
-    snapshot::write(&mut reference, snapshot, INTERVAL, now);
+    snapshot::write(&mut reference, snapshot, INTERVAL, TokenBands::DEFAULT, now);
     let registry = Registry::new();
     registry
         .register(Box::new(reference))
@@ -159,7 +160,7 @@ fn normalised(text: &str) -> Vec<(String, Vec<String>)> {
 }
 
 fn text(snapshot: &Snapshot, now: DateTime<Utc>) -> String {
-    render_snapshot(snapshot, INTERVAL, now)
+    render_snapshot(snapshot, INTERVAL, TokenBands::DEFAULT, now)
 }
 
 fn status(name: CollectorName, success: bool) -> CollectorStatus {
@@ -468,7 +469,7 @@ fn text_has_the_samples_the_prometheus_encoder_writes_for_random_snapshots() {
 }
 
 #[test]
-fn an_empty_snapshot_renders_up_and_the_interval_only() {
+fn an_empty_snapshot_renders_up_the_interval_and_the_bands_only() {
     assert_eq!(
         text(&Snapshot::default(), now()),
         "# HELP jamf_up 1 when the last refresh obtained or reused a bearer token and got a successful authenticated answer.\n\
@@ -476,7 +477,11 @@ fn an_empty_snapshot_renders_up_and_the_interval_only() {
          jamf_up 0\n\
          # HELP jamf_exporter_refresh_interval_seconds The configured interval between refreshes from Jamf.\n\
          # TYPE jamf_exporter_refresh_interval_seconds gauge\n\
-         jamf_exporter_refresh_interval_seconds 300\n"
+         jamf_exporter_refresh_interval_seconds 300\n\
+         # HELP jamf_exporter_expiry_threshold_seconds The VPP and ADE token bands in force for this server (--thresholds.* or the target's thresholds:), by severity.\n\
+         # TYPE jamf_exporter_expiry_threshold_seconds gauge\n\
+         jamf_exporter_expiry_threshold_seconds{severity=\"warning\"} 2592000\n\
+         jamf_exporter_expiry_threshold_seconds{severity=\"critical\"} 604800\n"
     );
 }
 
@@ -529,16 +534,14 @@ fn liveness_gauges_follow_the_last_refresh() {
 
 fn metrics_for(snapshot: Snapshot) -> (Arc<SnapshotStore>, Arc<Metrics>) {
     let store = Arc::new(SnapshotStore::new(snapshot));
-    let counters = Arc::new(
-        Counters::new(&[CollectorName::Vpp, CollectorName::Version])
-            .unwrap_or_else(|e| panic!("{e}")),
-    );
+    let counters = Arc::new(Counters::new(&[CollectorName::Vpp, CollectorName::Version]));
     let process = Arc::new(ProcessMetrics::new().unwrap_or_else(|e| panic!("{e}")));
     let metrics = Arc::new(Metrics::new(
         store.clone(),
         counters,
         Some(process),
         INTERVAL,
+        TokenBands::DEFAULT,
     ));
     (store, metrics)
 }
@@ -565,11 +568,10 @@ async fn the_exposition_holds_counters_build_info_and_process_metrics() {
     metrics
         .counters
         .api_requests
-        .with_label_values(&["/api/v1/jamf-pro-version", "200"])
-        .inc();
+        .inc(["/api/v1/jamf-pro-version", "200"]);
     let rendered = as_text(&*exposition(&metrics, now()).await);
     for wanted in [
-        "jamf_exporter_api_requests_total{code=\"200\",endpoint=\"/api/v1/jamf-pro-version\"} 1",
+        "jamf_exporter_api_requests_total{endpoint=\"/api/v1/jamf-pro-version\",code=\"200\"} 1",
         "jamf_exporter_refresh_errors_total{collector=\"vpp\",reason=\"internal\"} 0",
         "jamf_exporter_refresh_errors_total{collector=\"version\",reason=\"tls\"} 0",
         "jamf_exporter_skipped_records_total{collector=\"vpp\",reason=\"no_id\"} 0",

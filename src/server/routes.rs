@@ -40,6 +40,7 @@ pub async fn handle<B>(state: &AppState, request: Request<B>) -> Response<Body> 
     let wanted = target_param(request.uri().query());
     match path {
         "/probe" => probe(fleet, wanted, request.headers(), now).await,
+        "/sd" => service_discovery(state, &request),
         "/" => landing(state, wanted, request.headers(), now),
         "/calendar.ics" => calendar(fleet, wanted, now, state.timezone),
         "/-/healthy" => text(StatusCode::OK, "OK\n"),
@@ -66,6 +67,67 @@ async fn probe(
     }
 }
 
+/// `/sd`: Prometheus HTTP service discovery for this replica's targets.
+fn service_discovery<B>(state: &AppState, request: &Request<B>) -> Response<Body> {
+    let address = match &state.sd_address {
+        Some(address) => address.clone(),
+        None => match request_host(request) {
+            Some(host) => host,
+            None => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    "no usable Host in the request: set --web.sd-address\n",
+                )
+            }
+        },
+    };
+    let tls = state.web.current().tls_acceptor().is_some();
+    let body = crate::targets::discovery(&state.fleet.view(), &address, tls);
+    let mut response = Response::new(Body::from(bytes::Bytes::from(body)));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The host (and port) the request came to, from HTTP/2's authority or the `Host`
+/// header, when it is a plain host name or address: it goes into every target group.
+fn request_host<B>(request: &Request<B>) -> Option<String> {
+    let host = match request.uri().authority() {
+        Some(authority) => authority.as_str().to_owned(),
+        None => request
+            .headers()
+            .get(header::HOST)?
+            .to_str()
+            .ok()?
+            .to_owned(),
+    };
+    plain_host(&host).then_some(host)
+}
+
+/// True for `name`, `name:port`, `1.2.3.4:port` and `[::1]:port`: nothing that could
+/// smuggle a path, credentials or a second address into `__address__`.
+fn plain_host(text: &str) -> bool {
+    let valid_port = |port: &str| port.parse::<u16>().is_ok_and(|p| p > 0);
+    if let Some(rest) = text.strip_prefix('[') {
+        let Some((inner, tail)) = rest.split_once(']') else {
+            return false;
+        };
+        return inner.parse::<std::net::Ipv6Addr>().is_ok()
+            && (tail.is_empty() || tail.strip_prefix(':').is_some_and(valid_port));
+    }
+    let (host, port) = match text.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (text, None),
+    };
+    (1..=253).contains(&host.len())
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        && port.is_none_or(valid_port)
+}
+
 /// `/`: a single server's page; for a fleet, the list of targets, or one target's page
 /// with `?target=NAME`, whose links then point at that target's probe and calendar.
 fn landing(
@@ -87,7 +149,13 @@ fn landing(
                 calendar: &calendar,
             };
             html(
-                crate::landing::render(&target.store.load(), links, now, zone),
+                crate::landing::render(
+                    &target.store.load(),
+                    links,
+                    target.spec.thresholds,
+                    now,
+                    zone,
+                ),
                 headers,
             )
         }
@@ -98,6 +166,7 @@ fn landing(
                     metrics: &state.telemetry_path,
                     calendar: "/calendar.ics",
                 },
+                target.spec.thresholds,
                 now,
                 zone,
             ),
@@ -295,6 +364,34 @@ async fn reload(fleet: &Fleet, method: &Method) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_hosts_are_given_to_prometheus() {
+        for good in [
+            "exporter:10052",
+            "10.0.0.7:10052",
+            "[::1]:10052",
+            "exporter",
+            "a-b.c_d",
+        ] {
+            assert!(plain_host(good), "{good}");
+        }
+        for bad in [
+            "",
+            "exporter:",
+            "exporter:0",
+            "exporter:99999",
+            "user@exporter:10052",
+            "exporter/metrics",
+            "exporter:10052,other:1",
+            "[::1",
+            "[nope]:1",
+            "ex porter",
+            "::1",
+        ] {
+            assert!(!plain_host(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn the_target_parameter_is_found_decoded_and_counted() {

@@ -31,7 +31,7 @@ pub fn poller_for(
         },
         &enabled,
     )));
-    let counters = Arc::new(Counters::new(&enabled)?);
+    let counters = Arc::new(Counters::new(&enabled));
     let client = http.client(
         ClientSettings {
             base_url: spec.jamf.url.clone(),

@@ -9,8 +9,10 @@
 //! - `supervisor`: the task that owns every target's loop, applies reloads and
 //!   coalesces them, and ends (ending the process) when a target's loop ends on its own.
 //! - `page`: the fleet landing page.
+//! - `discovery`: the `/sd` answer (Prometheus HTTP service discovery).
 
 mod build;
+mod discovery;
 pub mod page;
 mod plan;
 mod schedule;
@@ -25,6 +27,7 @@ pub use crate::config::{hashmod, load, parse, FlagDefaults, Loaded, Shard, Targe
 use crate::metrics::{Exposition, FleetMetrics, Metrics, RenderError};
 use crate::snapshot::SnapshotStore;
 pub use build::poller_for;
+pub use discovery::discovery;
 pub use plan::{plan, single_spec, Plan};
 pub use schedule::first_offset;
 pub use supervisor::start;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::Mode;
+use crate::bands::TokenBands;
 use crate::config::{Config, FlagDefaults, JamfTarget, Loaded, Shard, Source, TargetSpec};
 use crate::demo;
 use crate::jamf::Auth;
@@ -29,9 +30,9 @@ pub struct Plan {
     pub warn_plain_http: bool,
 }
 
-/// The plan for `config`; with `--demo`, the simulator is started here on loopback,
-/// and the caller keeps it running as long as the plan runs.
-pub async fn plan(config: &Config) -> anyhow::Result<(Option<demo::Simulator>, Plan)> {
+/// The plan for `config`; with `--demo`, the simulators are started here on loopback,
+/// and the caller keeps them running as long as the plan runs.
+pub async fn plan(config: &Config) -> anyhow::Result<(Vec<demo::Simulator>, Plan)> {
     let single = |spec: TargetSpec, warn_plain_http| Plan {
         mode: Mode::Single,
         loaded: Loaded {
@@ -45,26 +46,18 @@ pub async fn plan(config: &Config) -> anyhow::Result<(Option<demo::Simulator>, P
         warn_plain_http,
     };
     Ok(match &config.source {
-        Source::Jamf(target) => (None, single(single_spec(config, target.clone()), true)),
-        Source::Demo => {
-            let simulator_config = demo::SimulatorConfig::demo();
-            let auth = Auth::ClientCredentials {
-                client_id: simulator_config.credentials.client_id.clone(),
-                client_secret: Secret::new(simulator_config.credentials.client_secret.clone()),
-            };
-            let simulator = demo::Simulator::start(simulator_config)
-                .await
-                .context("cannot start the demo Jamf Pro simulator")?;
-            let target = JamfTarget {
-                url: simulator.base_url(),
-                api: crate::jamf::Api::Pro,
-                auth,
-            };
+        Source::Jamf(target) => (
+            Vec::new(),
+            single(single_spec(config, target.clone()), true),
+        ),
+        Source::Demo { targets } if *targets <= 1 => {
+            let (simulator, target) = start_simulator(demo::SimulatorConfig::demo(), false).await?;
             tracing::info!(url = %target.url, "demo mode: serving a simulated Jamf Pro on loopback");
-            (Some(simulator), single(single_spec(config, target), false))
+            (vec![simulator], single(single_spec(config, target), false))
         }
+        Source::Demo { targets } => demo_fleet(config, *targets).await?,
         Source::Targets(source) => (
-            None,
+            Vec::new(),
             Plan {
                 mode: Mode::Fleet,
                 loaded: source.loaded.clone(),
@@ -76,6 +69,77 @@ pub async fn plan(config: &Config) -> anyhow::Result<(Option<demo::Simulator>, P
             },
         ),
     })
+}
+
+/// How far apart the demo fleet's first refreshes are spread: the page fills at once.
+const DEMO_SPREAD: Duration = Duration::from_secs(2);
+
+/// `--demo --demo.targets N`: N simulators, run as `--config.file` would run them.
+async fn demo_fleet(
+    config: &Config,
+    targets: usize,
+) -> anyhow::Result<(Vec<demo::Simulator>, Plan)> {
+    let mut simulators = Vec::with_capacity(targets);
+    let mut mine = Vec::with_capacity(targets);
+    for server in demo::fleet(targets, chrono::Utc::now()) {
+        let (simulator, jamf) = start_simulator(server.simulator, server.wrong_secret).await?;
+        let thresholds = match server.warning {
+            Some(warning) => {
+                TokenBands::new(warning, config.thresholds.critical()).unwrap_or(config.thresholds)
+            }
+            None => config.thresholds,
+        };
+        mine.push(TargetSpec {
+            name: server.name,
+            labels: server.labels,
+            thresholds,
+            ..single_spec(config, jamf)
+        });
+        simulators.push(simulator);
+    }
+    tracing::info!(
+        targets,
+        "demo mode: serving a fleet of simulated Jamf Pro servers on loopback; see /sd and /probe?target=demo-1"
+    );
+    let plan = Plan {
+        mode: Mode::Fleet,
+        loaded: Loaded {
+            mine,
+            elsewhere: Default::default(),
+        },
+        shard: Shard::WHOLE,
+        concurrency: crate::config::DEFAULT_CONCURRENCY,
+        spread: DEMO_SPREAD,
+        file: None,
+        warn_plain_http: false,
+    };
+    Ok((simulators, plan))
+}
+
+/// Starts one simulator and says how to log in to it (with a secret it refuses when
+/// `wrong_secret`).
+async fn start_simulator(
+    simulator_config: demo::SimulatorConfig,
+    wrong_secret: bool,
+) -> anyhow::Result<(demo::Simulator, JamfTarget)> {
+    let secret = if wrong_secret {
+        format!("not-{}", simulator_config.credentials.client_secret)
+    } else {
+        simulator_config.credentials.client_secret.clone()
+    };
+    let auth = Auth::ClientCredentials {
+        client_id: simulator_config.credentials.client_id.clone(),
+        client_secret: Secret::new(secret),
+    };
+    let simulator = demo::Simulator::start(simulator_config)
+        .await
+        .context("cannot start the demo Jamf Pro simulator")?;
+    let target = JamfTarget {
+        url: simulator.base_url(),
+        api: crate::jamf::Api::Pro,
+        auth,
+    };
+    Ok((simulator, target))
 }
 
 /// The one target of the `--jamf.*` flags, named after its URL's host.
@@ -91,6 +155,8 @@ pub fn single_spec(config: &Config, jamf: JamfTarget) -> TargetSpec {
         refresh_interval: config.refresh_interval,
         refresh_timeout: config.refresh_timeout,
         collectors: jamf.collectors(&config.collectors),
+        labels: Default::default(),
+        thresholds: config.thresholds,
         mdm_window: config.mdm_window,
         jamf,
     }

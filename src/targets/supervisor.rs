@@ -319,6 +319,7 @@ impl Supervisor {
                 poller.counters.clone(),
                 self.process.clone(),
                 spec.refresh_interval,
+                spec.thresholds,
             )),
             store: poller.store.clone(),
             wake: poller.wake.clone(),

@@ -67,13 +67,13 @@ def of_kind(objects, kind):
     return [o for (k, _), o in sorted(objects.items()) if k == kind]
 
 
-def crd_schema(file_name):
-    """The v1 openAPIV3Schema of a CRD stored as the prometheus-operator-crds chart's template."""
+def crd_schema(file_name, version_name="v1"):
+    """The openAPIV3Schema of one version of a CRD stored as the prometheus-operator-crds chart's template."""
     with open(os.path.join(CRDS, file_name)) as f:
         # The chart's own template lines ({{ ... }}) wrap the CRD; the CRD itself has none.
         text = "\n".join(l for l in f.read().splitlines() if not re.match(r"^\s*\{\{.*\}\}\s*$", l))
     crd = yaml.safe_load(text)
-    [version] = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
+    [version] = [v for v in crd["spec"]["versions"] if v["name"] == version_name]
     return go_patterns_to_python(version["schema"]["openAPIV3Schema"])
 
 
@@ -135,7 +135,7 @@ def masked(text):
 class Golden(unittest.TestCase):
     def test_renders_equal_the_golden_files(self):
         sets = value_sets()
-        self.assertEqual(sorted(sets), ["api-client", "local-account", "multi-target"])
+        self.assertEqual(sorted(sets), ["api-client", "local-account", "multi-target", "sharded"])
         for name, values in sets.items():
             path = os.path.join(CHART, "ci", f"{name}.golden.yaml")
             text = masked(render_text(values))
@@ -174,6 +174,19 @@ class Values(unittest.TestCase):
         values["config"]["targets"][0]["client_secret"] = "s3cret"
         self.refused(values)
 
+    def test_shards_need_config_and_a_count_of_at_least_one(self):
+        self.refused({**value_sets()["api-client"], "shards": 2})
+        self.refused({**value_sets()["sharded"], "shards": 0})
+        self.refused({**value_sets()["sharded"], "shards": "3"})
+
+    def test_bad_target_labels_and_thresholds_are_refused(self):
+        for extra in ({"labels": {"__scheme__": "http"}}, {"labels": {"instance": "x"}},
+                      {"labels": {"customer-name": "x"}}, {"labels": {"tier": 3}},
+                      {"thresholds": {"warning": "soon"}}, {"thresholds": {"imminent": "3d"}}):
+            values = copy.deepcopy(value_sets()["sharded"])
+            values["config"]["targets"][0].update(extra)
+            self.refused(values)
+
     def test_incomplete_or_conflicting_logins_are_refused(self):
         login = {"url": "https://school.jamfcloud.com", "clientId": "id", "existingSecret": "s"}
         self.refused({})
@@ -191,9 +204,10 @@ class Objects(unittest.TestCase):
         cls.rendered = {name: render(values) for name, values in value_sets().items()}
 
     def container(self, name):
-        [deployment] = of_kind(self.rendered[name], "Deployment")
-        [container] = deployment["spec"]["template"]["spec"]["containers"]
-        return deployment, container
+        """The one workload (a Deployment, or the StatefulSet of `shards`) and its container."""
+        [workload] = of_kind(self.rendered[name], "Deployment") + of_kind(self.rendered[name], "StatefulSet")
+        [container] = workload["spec"]["template"]["spec"]["containers"]
+        return workload, container
 
     def test_core_objects_validate_against_kubernetes_schemas(self):
         for name, objects in self.rendered.items():
@@ -204,7 +218,8 @@ class Objects(unittest.TestCase):
 
     def test_operator_objects_validate_against_the_crd_schemas(self):
         schemas = {"ServiceMonitor": crd_schema("crd-servicemonitors.yaml"),
-                   "PrometheusRule": crd_schema("crd-prometheusrules.yaml")}
+                   "PrometheusRule": crd_schema("crd-prometheusrules.yaml"),
+                   "ScrapeConfig": crd_schema("crd-scrapeconfigs.yaml", "v1alpha1")}
         seen = set()
         for objects in self.rendered.values():
             for kind, schema in schemas.items():
@@ -277,22 +292,66 @@ class Objects(unittest.TestCase):
         [service] = of_kind(self.rendered["api-client"], "Service")
         self.assertEqual(monitor["spec"]["selector"]["matchLabels"].items() - service["metadata"]["labels"].items(), set())
 
-    def test_multi_target_service_monitor_probes_each_target_as_its_instance(self):
-        [monitor] = of_kind(self.rendered["multi-target"], "ServiceMonitor")
-        endpoints = monitor["spec"]["endpoints"]
-        self.assertEqual([e["params"] for e in endpoints], [{"target": ["lakeview"]}, {"target": ["hillside"]}])
-        for endpoint in endpoints:
-            self.assertEqual((endpoint["port"], endpoint["path"]), ("http", "/probe"))
-            self.assertEqual(endpoint["relabelings"], [{"sourceLabels": ["__param_target"], "targetLabel": "instance"}])
+    def test_several_servers_are_discovered_through_sd_with_no_service_monitor(self):
+        [scrape] = of_kind(self.rendered["multi-target"], "ScrapeConfig")
+        [service] = of_kind(self.rendered["multi-target"], "Service")
+        name = service["metadata"]["name"]
+        self.assertEqual(of_kind(self.rendered["multi-target"], "ServiceMonitor"), [])
+        self.assertEqual(scrape["spec"]["jobName"], name)
+        self.assertEqual([c["url"] for c in scrape["spec"]["httpSDConfigs"]],
+                         [f"http://{name}.{NAMESPACE}.svc:10052/sd"])
+        self.assertNotIn("relabelings", scrape["spec"])
+        _, container = self.container("multi-target")
+        self.assertIn(f"--web.sd-address={name}.{NAMESPACE}.svc:10052", container["args"])
+        self.assertFalse(any(a.startswith("--shard.") for a in container["args"]))
+
+    def test_three_shards_are_a_stateful_set_each_listed_at_its_own_name(self):
+        objects = self.rendered["sharded"]
+        self.assertEqual(of_kind(objects, "Deployment"), [])
+        self.assertEqual(of_kind(objects, "ServiceMonitor"), [])
+        [service] = of_kind(objects, "Service")
+        [stateful_set] = of_kind(objects, "StatefulSet")
+        [scrape] = of_kind(objects, "ScrapeConfig")
+        name = service["metadata"]["name"]
+        self.assertEqual(service["spec"]["clusterIP"], "None")
+        self.assertTrue(service["spec"]["publishNotReadyAddresses"])
+        self.assertEqual((stateful_set["spec"]["replicas"], stateful_set["spec"]["serviceName"]), (3, name))
+        # Each pod's stable DNS name, <statefulset>-<ordinal>.<service>.<namespace>.svc.
+        pods = [f"{stateful_set['metadata']['name']}-{i}.{name}.{NAMESPACE}.svc:10052" for i in range(3)]
+        self.assertEqual([c["url"] for c in scrape["spec"]["httpSDConfigs"]], [f"http://{p}/sd" for p in pods])
+        self.assertEqual(scrape["spec"]["jobName"], name)
+        self.assertEqual(scrape["metadata"]["labels"]["release"], "kube-prometheus-stack")
+        _, container = self.container("sharded")
+        args = container["args"]
+        self.assertIn("--shard.total=3", args)
+        self.assertIn("--shard.index=$(SHARD_INDEX)", args)
+        self.assertIn(f"--web.sd-address=$(POD_NAME).{name}.{NAMESPACE}.svc:10052", args)
+        env = {e["name"]: e["valueFrom"]["fieldRef"]["fieldPath"] for e in container["env"]}
+        self.assertEqual(env, {"SHARD_INDEX": "metadata.labels['apps.kubernetes.io/pod-index']",
+                               "POD_NAME": "metadata.name"})
+        # What Kubernetes gives pod 2, expanded as the kubelet does: the address its /sd names.
+        expanded = [a.replace("$(POD_NAME)", f"{stateful_set['metadata']['name']}-2").replace("$(SHARD_INDEX)", "2")
+                    for a in args]
+        self.assertIn(f"--web.sd-address={pods[2]}", expanded)
+        self.assertIn("--shard.index=2", expanded)
+
+    def test_shards_keep_labels_and_thresholds_in_the_file(self):
+        [config_map] = [c for c in of_kind(self.rendered["sharded"], "ConfigMap") if "config.yml" in c["data"]]
+        config = yaml.safe_load(config_map["data"]["config.yml"])
+        hillside = config["targets"][1]
+        self.assertEqual(hillside["labels"], {"customer": "hillside", "tier": "gold"})
+        self.assertEqual(hillside["thresholds"], {"warning": "45d", "critical": "10d"})
 
     def test_prometheus_rule_holds_exactly_the_shipped_rules_with_the_service_monitors_job(self):
-        for name in ("api-client", "multi-target"):
+        for name in ("api-client", "multi-target", "sharded"):
             [service] = of_kind(self.rendered[name], "Service")
-            [monitor] = of_kind(self.rendered[name], "ServiceMonitor")
             [rule] = of_kind(self.rendered[name], "PrometheusRule")
-            # Without spec.jobLabel the operator names the job after the Service.
-            self.assertNotIn("jobLabel", monitor["spec"])
             job = service["metadata"]["name"]
+            for monitor in of_kind(self.rendered[name], "ServiceMonitor"):
+                # Without spec.jobLabel the operator names the job after the Service.
+                self.assertNotIn("jobLabel", monitor["spec"])
+            for scrape in of_kind(self.rendered[name], "ScrapeConfig"):
+                self.assertEqual(scrape["spec"]["jobName"], job)
             self.assertEqual(rule["spec"]["groups"], source_rules(job)["groups"])
             text = json.dumps(rule["spec"]["groups"])
             self.assertEqual(set(re.findall(r'job=\\"([^\\"]*)\\"', text)), {job})

@@ -30,6 +30,7 @@
 
 mod api;
 mod dashboards;
+mod discovery;
 mod expected;
 mod multi;
 mod procs;

@@ -8,10 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-use jamf_exporter::demo::{Simulator, SimulatorConfig};
 
 use crate::api;
 use crate::procs::{free_port, Stack, Tools};
@@ -40,22 +37,8 @@ async fn two_probe_targets_are_judged_apart_by_real_prometheus() {
 
 async fn run(tools: &Tools, stack: &mut Stack) -> Result<(), String> {
     let begin = Instant::now();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .no_proxy()
-        .build()
-        .map_err(|error| error.to_string())?;
-    let healthy = Simulator::start(SimulatorConfig::demo())
-        .await
-        .map_err(|error| format!("simulator: {error}"))?;
-    // This server accepts another secret than the one the exporter has.
-    let mut refusing = SimulatorConfig::demo();
-    refusing.credentials.client_secret = "another-secret".to_owned();
-    let refusing = Simulator::start(refusing)
-        .await
-        .map_err(|error| format!("simulator: {error}"))?;
-
+    let http = crate::procs::http_client()?;
+    let (healthy, refusing) = crate::procs::healthy_and_refusing().await?;
     let dir = stack.dir().to_owned();
     let secret = dir.join("secret");
     write(&secret, "demo-secret\n")?;
@@ -102,26 +85,13 @@ targets:
         )
         .await?;
 
-    let rules = dir.join("rules");
-    std::fs::create_dir(&rules).map_err(|error| format!("cannot create rules: {error}"))?;
-    let script = root.join("alerts/make-fast-rules.sh");
-    let output = Command::new("sh")
-        .arg(&script)
-        .arg(root.join("alerts/jamf.rules.yml"))
-        .arg(rules.join("jamf.fast.rules.yml"))
-        .arg("0s")
-        .output()
-        .map_err(|error| format!("cannot run {}: {error}", script.display()))?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    let prometheus_port = free_port();
-    let prometheus_config = dir.join("prometheus.yml");
-    write(
-        &prometheus_config,
-        &format!(
-            r#"global: {{scrape_interval: 1s, evaluation_interval: 1s}}
-rule_files: ['{}/*.yml']
+    let prometheus = stack
+        .start_prometheus(
+            tools,
+            &http,
+            &format!(
+                r#"global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+rule_files: ['{{rules}}/*.yml']
 scrape_configs:
   - job_name: jamf
     metrics_path: /probe
@@ -134,28 +104,8 @@ scrape_configs:
         target_label: instance
       - target_label: __address__
         replacement: '{exporter}'
-"#,
-            rules.display()
-        ),
-    )?;
-    stack.spawn(
-        "prometheus",
-        &tools.prometheus,
-        &[
-            format!("--config.file={}", prometheus_config.display()),
-            format!(
-                "--storage.tsdb.path={}",
-                dir.join("prometheus-data").display()
+"#
             ),
-            format!("--web.listen-address=127.0.0.1:{prometheus_port}"),
-        ],
-    );
-    let prometheus = api::Prometheus::new(http.clone(), prometheus_port);
-    stack
-        .wait_ready(
-            &http,
-            "Prometheus",
-            &format!("http://127.0.0.1:{prometheus_port}/-/ready"),
             STEP_LIMIT,
         )
         .await?;

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use jamf_exporter::demo::{Simulator, SimulatorConfig};
+
 /// The Prometheus and Alertmanager binaries, as Debian installs them.
 pub struct Tools {
     pub prometheus: PathBuf,
@@ -50,6 +52,29 @@ fn which(names: &[&str]) -> Option<PathBuf> {
             .map(|dir| dir.join(name))
             .find(|candidate| candidate.is_file())
     })
+}
+
+/// The HTTP client of the tests: short timeouts, never a proxy.
+pub fn http_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .map_err(|error| error.to_string())
+}
+
+/// Two simulated Jamf Pro servers: one that accepts the demo secret, and one that wants
+/// another secret than the one the exporter has.
+pub async fn healthy_and_refusing() -> Result<(Simulator, Simulator), String> {
+    let healthy = Simulator::start(SimulatorConfig::demo())
+        .await
+        .map_err(|error| format!("simulator: {error}"))?;
+    let mut refusing = SimulatorConfig::demo();
+    refusing.credentials.client_secret = "another-secret".to_owned();
+    let refusing = Simulator::start(refusing)
+        .await
+        .map_err(|error| format!("simulator: {error}"))?;
+    Ok((healthy, refusing))
 }
 
 /// A port on 127.0.0.1 that was free a moment ago: the kernel picks it for a listener on port
@@ -194,6 +219,62 @@ impl Stack {
         Err(format!(
             "{what} was not ready at {url} within {limit:?} (last: {last})"
         ))
+    }
+}
+
+impl Stack {
+    /// Writes `alerts/jamf.rules.yml` with every `for:` at 0s into `<dir>/rules/` (so alerts
+    /// fire at their first evaluation), starts Prometheus with `config` (whose `rule_files`
+    /// may name `{rules}`, replaced by that directory) and waits until it is ready.
+    pub async fn start_prometheus(
+        &mut self,
+        tools: &Tools,
+        http: &reqwest::Client,
+        config: &str,
+        limit: Duration,
+    ) -> Result<crate::api::Prometheus, String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = self.dir().to_owned();
+        let rules = dir.join("rules");
+        std::fs::create_dir(&rules).map_err(|error| format!("cannot create rules: {error}"))?;
+        let script = root.join("alerts/make-fast-rules.sh");
+        let output = Command::new("sh")
+            .arg(&script)
+            .arg(root.join("alerts/jamf.rules.yml"))
+            .arg(rules.join("jamf.fast.rules.yml"))
+            .arg("0s")
+            .output()
+            .map_err(|error| format!("cannot run {}: {error}", script.display()))?;
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        }
+        let port = free_port();
+        let path = dir.join("prometheus.yml");
+        std::fs::write(
+            &path,
+            config.replace("{rules}", &rules.display().to_string()),
+        )
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+        self.spawn(
+            "prometheus",
+            &tools.prometheus,
+            &[
+                format!("--config.file={}", path.display()),
+                format!(
+                    "--storage.tsdb.path={}",
+                    dir.join("prometheus-data").display()
+                ),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+            ],
+        );
+        self.wait_ready(
+            http,
+            "Prometheus",
+            &format!("http://127.0.0.1:{port}/-/ready"),
+            limit,
+        )
+        .await?;
+        Ok(crate::api::Prometheus::new(http.clone(), port))
     }
 }
 

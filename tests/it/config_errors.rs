@@ -97,7 +97,7 @@ fn secret_files_lose_one_trailing_newline() {
             }
             other => panic!("unexpected auth {other:?}"),
         },
-        config::Source::Demo | config::Source::Targets(_) => panic!("not demo"),
+        config::Source::Demo { .. } | config::Source::Targets(_) => panic!("not demo"),
     }
 }
 

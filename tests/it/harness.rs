@@ -146,7 +146,7 @@ impl Setup {
 pub fn point_at(url: &str) -> impl FnOnce(&mut Config) + '_ {
     move |config| match &mut config.source {
         Source::Jamf(target) => target.url = url.to_owned(),
-        Source::Demo | Source::Targets(_) => panic!("the harness starts one Jamf server"),
+        Source::Demo { .. } | Source::Targets(_) => panic!("the harness starts one Jamf server"),
     }
 }
 

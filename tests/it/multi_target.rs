@@ -477,6 +477,7 @@ async fn without_a_config_file_probe_and_reload_answer_404() {
     let setup = crate::harness::start(SimulatorConfig::demo(), &[]).await;
     assert_eq!(setup.get("/probe?target=a").await.0, 404);
     assert_eq!(setup.get("/-/reload").await.0, 404);
+    assert_eq!(setup.get("/sd").await.0, 404);
     let reload = setup
         .http
         .post(setup.url("/-/reload"))
@@ -516,7 +517,7 @@ fn bad_config_files_name_the_target_and_the_key() {
         ),
         (
             format!("targets:\n  - name: lakeview\n    url: https://l.example\n    {login}\n    colectors: [vpp]\n"),
-            "--config.file: target \"lakeview\": unknown field `colectors`, expected one of `name`, `url`, `api`, `environment_id`, `tenant_id`, `client_id`, `client_secret_file`, `username`, `password_file`, `timeout`, `ca_file`, `refresh_interval`, `refresh_timeout`, `collectors`".into(),
+            "--config.file: target \"lakeview\": unknown field `colectors`, expected one of `name`, `url`, `api`, `environment_id`, `tenant_id`, `client_id`, `client_secret_file`, `username`, `password_file`, `timeout`, `ca_file`, `refresh_interval`, `refresh_timeout`, `collectors`, `labels`, `thresholds`".into(),
         ),
         (
             format!("targets:\n{}{}", ok("twin"), ok("twin")),
@@ -552,7 +553,7 @@ fn bad_config_files_name_the_target_and_the_key() {
         ),
         (
             format!("defaults:\n  refresh_interval: 5m\n  url: https://x.example\ntargets:\n{}", ok("a")),
-            "--config.file: defaults: unknown field `url`, expected one of `api`, `timeout`, `ca_file`, `refresh_interval`, `refresh_timeout`, `collectors`".into(),
+            "--config.file: defaults: unknown field `url`, expected one of `api`, `timeout`, `ca_file`, `refresh_interval`, `refresh_timeout`, `collectors`, `labels`, `thresholds`".into(),
         ),
         (
             format!("defaults:\n  refresh_interval: soon\ntargets:\n{}", ok("lakeview")),
@@ -594,6 +595,54 @@ fn bad_config_files_name_the_target_and_the_key() {
             format!("defaults:\n  api: gateway\ntargets:\n{}", ok("lakeview")),
             "--config.file: defaults: api: \"gateway\" is neither pro nor platform".into(),
         ),
+        (
+            format!("targets:\n  - name: acme\n    url: https://x.example\n    {login}\n    labels: {{__scheme__: http}}\n"),
+            "--config.file: target \"acme\": labels: key \"__scheme__\": names starting with \"__\" are reserved for Prometheus".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    url: https://x.example\n    {login}\n    labels: {{instance: other}}\n"),
+            "--config.file: target \"acme\": labels: key \"instance\": set by Prometheus and /sd; choose another name".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    url: https://x.example\n    {login}\n    labels: {{job: other}}\n"),
+            "--config.file: target \"acme\": labels: key \"job\": set by Prometheus and /sd; choose another name".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    url: https://x.example\n    {login}\n    labels: {{customer-name: acme}}\n"),
+            "--config.file: target \"acme\": labels: key \"customer-name\" is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    url: https://x.example\n    {login}\n    labels: {{1tier: gold}}\n"),
+            "--config.file: target \"acme\": labels: key \"1tier\" is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    url: https://x.example\n    {login}\n    labels: {{tier: 3}}\n"),
+            "--config.file: target \"acme\": labels: key \"tier\": the value must be a string (quote it)".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    url: https://x.example\n    {login}\n    labels: [customer]\n"),
+            "--config.file: target \"acme\": labels: expected a mapping of label names to strings, e.g. {customer: acme}".into(),
+        ),
+        (
+            format!("defaults:\n  labels: {{__x: y}}\ntargets:\n{}", ok("a")),
+            "--config.file: defaults: labels: key \"__x\": names starting with \"__\" are reserved for Prometheus".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    url: https://x.example\n    {login}\n    thresholds: {{warning: 5d}}\n"),
+            "--config.file: target \"acme\": thresholds: critical (1w) must be shorter than warning (5d)".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    url: https://x.example\n    {login}\n    thresholds: {{warning: 45d, critical: soon}}\n"),
+            "--config.file: target \"acme\": thresholds: critical: not a valid duration: \"soon\" (use e.g. 30s, 5m, 1h)".into(),
+        ),
+        (
+            format!("targets:\n  - name: acme\n    url: https://x.example\n    {login}\n    thresholds: {{warning: 45d, imminent: 3d}}\n"),
+            "--config.file: target \"acme\": unknown field `imminent`, expected `warning` or `critical`".into(),
+        ),
+        (
+            format!("defaults:\n  thresholds: {{critical: 0d}}\ntargets:\n{}", ok("a")),
+            "--config.file: defaults: thresholds: critical: must be greater than zero, got \"0d\"".into(),
+        ),
     ];
     let path = dir.path().join("jamf_exporter.yml");
     let path_text = path.display().to_string();
@@ -608,7 +657,9 @@ fn bad_config_files_name_the_target_and_the_key() {
     }
 
     std::fs::write(&path, format!("targets:\n{}", ok("a"))).expect("written");
-    let flag_cases: [(&[&str], &str); 6] = [
+    let flag_cases: [(&[&str], &str); 8] = [
+        (&["--web.sd-address", "exporter/sd:10052"], "--web.sd-address: \"exporter/sd:10052\" has no valid host; expected HOST:PORT, e.g. jamf-exporter-0.jamf-exporter:10052"),
+        (&["--thresholds.warning", "7d"], "--thresholds.critical: critical (1w) must be shorter than warning (1w)"),
         (&["--jamf.url", "https://x.example"], "--config.file and --jamf.url cannot be used together: each target's settings come from the file"),
         (&["--jamf.api", "platform"], "--config.file and --jamf.api cannot be used together: each target's settings come from the file"),
         (&["--demo"], "--config.file and --demo cannot be used together: each target's settings come from the file"),
@@ -634,6 +685,36 @@ fn bad_config_files_name_the_target_and_the_key() {
             .as_deref(),
         Some("--shard.total: only used with --config.file")
     );
+    for (args, expected) in [
+        (
+            &["--demo", "--web.sd-address", "x:1"][..],
+            "--web.sd-address: only used with --config.file",
+        ),
+        (
+            &["--demo.targets", "3"][..],
+            "--demo.targets: only used with --demo",
+        ),
+        (
+            &["--demo", "--demo.targets", "0"][..],
+            "--demo.targets: must be at least 1",
+        ),
+        (
+            &["--demo", "--thresholds.critical", "0s"][..],
+            "--thresholds.critical: must be greater than zero, got \"0s\"",
+        ),
+    ] {
+        let parsed =
+            config::try_parse_from(std::iter::once("jamf_exporter").chain(args.iter().copied()))
+                .expect("flags parse");
+        assert_eq!(
+            Config::from_raw(parsed, &HashMap::<String, String>::new())
+                .err()
+                .map(|e| e.to_string())
+                .as_deref(),
+            Some(expected),
+            "{args:?}"
+        );
+    }
 }
 
 /// `jamf_exporter check` with the real binary and `args`: exit status and stdout.
@@ -886,6 +967,7 @@ fn the_example_configuration_file_loads() {
             .into_iter()
             .filter(|name| name.enabled_by_default())
             .collect(),
+        thresholds: jamf_exporter::bands::TokenBands::DEFAULT,
         mdm_window: std::time::Duration::from_secs(30 * 86_400),
     };
     let loaded = parse(&text, &flags, Shard::WHOLE).unwrap_or_else(|e| panic!("{e}"));
@@ -908,6 +990,275 @@ fn the_example_configuration_file_loads() {
     );
     assert!(hillside.collectors.contains(&CollectorName::VppContent));
     assert_eq!(hillside.collectors.len(), 4);
+    assert_eq!(hillside.labels["customer"], "hillside");
+    assert_eq!(hillside.labels["tier"], "gold");
+    assert_eq!(hillside.thresholds.warning_days(), 45.0);
+    assert_eq!(hillside.thresholds.critical_days(), 10.0);
+    assert!(loaded.mine[0].labels.is_empty());
+}
+
+/// Writes a file of `targets` (name, extra YAML lines), each against its simulator.
+fn write_with(servers: &Servers, targets: &[(&str, &str)]) {
+    let mut text = "defaults:\n  refresh_interval: 1h\ntargets:\n".to_owned();
+    for (name, extra) in targets {
+        text.push_str(&format!(
+            "  - name: {name}\n    url: {}\n    client_id: demo-client\n    client_secret_file: {}\n{extra}",
+            servers.sim(name).base_url(),
+            servers.dir.path().join("secret").display()
+        ));
+    }
+    std::fs::write(servers.path(), text).expect("config written");
+}
+
+async fn discovered(exporter: &Exporter) -> serde_json::Value {
+    let response = reqwest::get(format!("http://{}/sd", exporter.addresses[0]))
+        .await
+        .expect("exporter answers");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().ok(),
+        Some("application/json")
+    );
+    serde_json::from_str(&response.text().await.expect("body")).expect("JSON")
+}
+
+#[tokio::test]
+async fn sd_lists_each_target_with_its_labels_sorted_and_follows_reloads() {
+    let servers = Servers::start(&["lakeview", "acme", "hillside"]).await;
+    write_with(
+        &servers,
+        &[
+            ("lakeview", "    labels: {customer: lakeview, tier: gold}\n"),
+            ("acme", "    labels: {customer: acme}\n"),
+            ("hillside", ""),
+        ],
+    );
+    let exporter = exporter(&servers.path(), &[]).await;
+    let address = exporter.addresses[0].to_string();
+    let expected = serde_json::json!([
+        {"targets": [address], "labels": {"__metrics_path__": "/probe", "__param_target": "acme", "instance": "acme", "customer": "acme"}},
+        {"targets": [address], "labels": {"__metrics_path__": "/probe", "__param_target": "hillside", "instance": "hillside"}},
+        {"targets": [address], "labels": {"__metrics_path__": "/probe", "__param_target": "lakeview", "instance": "lakeview", "customer": "lakeview", "tier": "gold"}},
+    ]);
+    assert_eq!(discovered(&exporter).await, expected);
+
+    write_with(
+        &servers,
+        &[
+            ("lakeview", "    labels: {customer: lakeview-east}\n"),
+            ("acme", ""),
+        ],
+    );
+    assert_eq!(post(&exporter, "/-/reload").await.0, 200);
+    let after = discovered(&exporter).await;
+    let names: Vec<&str> = after
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|group| group["labels"]["instance"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["acme", "lakeview"],
+        "a removed target leaves at once"
+    );
+    assert_eq!(after[1]["labels"]["customer"], "lakeview-east");
+    assert!(after[0]["labels"].get("customer").is_none());
+    exporter.stop().await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn sd_gives_the_configured_address_and_only_this_shards_targets() {
+    let names = ["t0", "t1", "t2", "t3", "t4", "t5"];
+    let servers = Servers::start(&names).await;
+    servers.write(&names);
+    let exporter = exporter(
+        &servers.path(),
+        &[
+            "--shard.total",
+            "2",
+            "--shard.index",
+            "1",
+            "--web.sd-address",
+            "jamf-exporter-1.jamf-exporter:10052",
+        ],
+    )
+    .await;
+    let groups = discovered(&exporter).await;
+    let listed: Vec<&str> = groups
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|group| group["labels"]["__param_target"].as_str())
+        .collect();
+    // hashmod(name, 2) == 1 for t1 and t3 only (config::file's hashmod test).
+    assert_eq!(listed, ["t1", "t3"]);
+    for group in groups.as_array().expect("an array") {
+        assert_eq!(
+            group["targets"],
+            serde_json::json!(["jamf-exporter-1.jamf-exporter:10052"])
+        );
+    }
+    exporter.stop().await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn sd_refuses_a_host_that_is_not_a_plain_address() {
+    let servers = Servers::start(&["a"]).await;
+    servers.write(&["a"]);
+    let exporter = exporter(&servers.path(), &[]).await;
+    let response = reqwest::Client::new()
+        .get(format!("http://{}/sd", exporter.addresses[0]))
+        .header("host", "evil.example/x?y=")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(response.status().as_u16(), 400);
+    exporter.stop().await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn each_probe_exports_its_targets_token_bands() {
+    let servers = Servers::start(&["strict", "plain"]).await;
+    write_with(
+        &servers,
+        &[
+            ("strict", "    thresholds: {warning: 45d, critical: 10d}\n"),
+            ("plain", ""),
+        ],
+    );
+    let exporter = exporter(&servers.path(), &["--thresholds.warning", "60d"]).await;
+    refreshed(&exporter, "strict", 1).await;
+    refreshed(&exporter, "plain", 1).await;
+    let threshold = |metrics: &Metrics, severity| {
+        metrics.value(
+            "jamf_exporter_expiry_threshold_seconds",
+            &[("severity", severity)],
+        )
+    };
+    let strict = probe(&exporter, "strict").await;
+    assert_eq!(threshold(&strict, "warning"), Some(45.0 * 86_400.0));
+    assert_eq!(threshold(&strict, "critical"), Some(10.0 * 86_400.0));
+    let plain = probe(&exporter, "plain").await;
+    assert_eq!(threshold(&plain, "warning"), Some(60.0 * 86_400.0));
+    assert_eq!(threshold(&plain, "critical"), Some(7.0 * 86_400.0));
+    exporter.stop().await;
+    servers.stop().await;
+}
+
+#[tokio::test]
+async fn a_demo_fleet_of_three_shows_labels_thresholds_and_a_refused_login() {
+    let parsed = config::try_parse_from([
+        "jamf_exporter",
+        "--demo",
+        "--demo.targets",
+        "3",
+        "--web.listen-address",
+        "127.0.0.1:0",
+    ])
+    .expect("flags parse");
+    let config = Config::from_raw(parsed, &HashMap::<String, String>::new()).expect("valid");
+    let exporter = jamf_exporter::start(config).await.expect("exporter starts");
+    for name in ["demo-1", "demo-2", "demo-3"] {
+        refreshed(&exporter, name, 1).await;
+    }
+    let groups = discovered(&exporter).await;
+    let customers: Vec<(&str, &str)> = groups
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|g| {
+            Some((
+                g["labels"]["instance"].as_str()?,
+                g["labels"]["customer"].as_str()?,
+            ))
+        })
+        .collect();
+    assert_eq!(
+        customers,
+        [
+            ("demo-1", "lakeview"),
+            ("demo-2", "harbor"),
+            ("demo-3", "northfield")
+        ]
+    );
+    let district = probe(&exporter, "demo-1").await;
+    assert_eq!(district.value("jamf_up", &[]), Some(1.0));
+    assert!(district.count("jamf_vpp_token_expiry_timestamp_seconds") >= 5);
+    let banded = probe(&exporter, "demo-2").await;
+    assert_eq!(
+        banded.value(
+            "jamf_exporter_expiry_threshold_seconds",
+            &[("severity", "warning")]
+        ),
+        Some(45.0 * 86_400.0)
+    );
+    let refused = probe(&exporter, "demo-3").await;
+    assert_eq!(refused.value("jamf_up", &[]), Some(0.0));
+    assert_eq!(
+        refused.value(
+            "jamf_exporter_refresh_errors_total",
+            &[("collector", "vpp"), ("reason", "auth")]
+        ),
+        Some(1.0)
+    );
+    let (_, page) = get(&exporter, "/").await;
+    for name in ["demo-1", "demo-2", "demo-3"] {
+        assert!(page.contains(name), "{name} on the fleet page");
+    }
+    exporter.stop().await;
+}
+
+#[tokio::test]
+async fn check_judges_tokens_by_the_targets_own_bands_unless_told_otherwise() {
+    let servers = Servers::start(&["strict", "plain"]).await;
+    write_with(
+        &servers,
+        &[
+            (
+                "strict",
+                "    thresholds: {warning: 250d, critical: 210d}\n",
+            ),
+            ("plain", ""),
+        ],
+    );
+    let path = servers.path().display().to_string();
+    let check = |target: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--config.file".to_owned(),
+            path.clone(),
+            "--target".to_owned(),
+            target.to_owned(),
+        ];
+        args.extend(extra.iter().map(|a| (*a).to_owned()));
+        run_check(args)
+    };
+    // The perfdata item of the demo's healthy token (about 200 days out), without its days.
+    let item = |out: &str| {
+        out.split_once("'vpp:Lakeview High School'=")
+            .and_then(|(_, rest)| rest.split(' ').next())
+            .and_then(|value| value.split_once(';').map(|(_, bands)| bands.to_owned()))
+            .unwrap_or_else(|| panic!("no perfdata for the healthy token: {out}"))
+    };
+    let (_, strict) = check("strict", &[]).await;
+    assert_eq!(item(&strict), "250:;210:");
+    assert!(
+        strict.contains("\nCRITICAL: Lakeview High School: Volume Purchasing token"),
+        "{strict}"
+    );
+    let (_, plain) = check("plain", &[]).await;
+    assert_eq!(item(&plain), "30:;7:");
+    assert!(
+        !plain.contains("\nCRITICAL: Lakeview High School"),
+        "{plain}"
+    );
+    // --warning and --critical still win over the target's bands.
+    let (_, told) = check("strict", &["--warning", "60", "--critical", "14"]).await;
+    assert_eq!(item(&told), "60:;14:");
+    servers.stop().await;
 }
 
 /// The fleet page and a target's own page count the days to a renewal the same way

@@ -538,7 +538,7 @@ proptest! {
             vpp: Some(vec![location].into()),
             ..Snapshot::default()
         };
-        let text = jamf_exporter::metrics::render_snapshot(&snapshot, std::time::Duration::from_secs(300), Utc::now());
+        let text = jamf_exporter::metrics::render_snapshot(&snapshot, std::time::Duration::from_secs(300), jamf_exporter::bands::TokenBands::DEFAULT, Utc::now());
         let expected: BTreeMap<String, String> = [
             "location_id",
             "location",

@@ -61,6 +61,21 @@ fn web_yaml(password_hash: &str, client_auth: &str) -> String {
     )
 }
 
+/// A directory with the PKI's CA and server files and a `web.yml` of TLS and basic
+/// auth (user `prometheus`, `password`) without client certificates.
+fn tls_dir(pki: &Pki, password: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "ca.pem", &pki.ca_pem);
+    write(dir.path(), "server.pem", &pki.server_cert);
+    write(dir.path(), "server.key", &pki.server_key);
+    write(
+        dir.path(),
+        "web.yml",
+        &web_yaml(&bcrypt::hash(password, 4).unwrap(), "NoClientCert"),
+    );
+    dir
+}
+
 async fn exporter(web_config: &Path) -> (Simulator, jamf_exporter::Exporter) {
     exporter_with(web_config, &[]).await
 }
@@ -193,15 +208,7 @@ async fn tls_client_certificates_and_basic_auth_guard_every_endpoint() {
 #[tokio::test]
 async fn a_changed_file_is_picked_up_and_a_bad_one_ignored() {
     let pki = pki();
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "ca.pem", &pki.ca_pem);
-    write(dir.path(), "server.pem", &pki.server_cert);
-    write(dir.path(), "server.key", &pki.server_key);
-    write(
-        dir.path(),
-        "web.yml",
-        &web_yaml(&bcrypt::hash("first", 4).unwrap(), "NoClientCert"),
-    );
+    let dir = tls_dir(&pki, "first");
     let (simulator, exporter) = exporter(&dir.path().join("web.yml")).await;
     let url = format!("https://127.0.0.1:{}/metrics", exporter.addresses[0].port());
     let http = client(&pki, false);
@@ -313,4 +320,43 @@ async fn requests_in_authentication_count_against_max_requests() {
     assert_eq!(right.status().as_u16(), 200, "the permits came back");
     exporter.stop().await;
     simulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn sd_answers_under_tls_and_basic_auth_with_the_https_scheme() {
+    let pki = pki();
+    let dir = tls_dir(&pki, "right horse");
+    let args = [
+        "jamf_exporter",
+        "--demo",
+        "--demo.targets",
+        "2",
+        "--web.listen-address",
+        "127.0.0.1:0",
+        "--web.config.file",
+        &dir.path().join("web.yml").display().to_string(),
+    ]
+    .map(str::to_owned);
+    let env = std::collections::HashMap::<String, String>::new();
+    let config = Config::from_raw(config::try_parse_from(args).unwrap(), &env).unwrap();
+    let exporter = jamf_exporter::start(config).await.unwrap();
+    let url = format!("https://localhost:{}/sd", exporter.addresses[0].port());
+    let http = client(&pki, false);
+    let refused = http.get(&url).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    let answer = http
+        .get(&url)
+        .basic_auth("prometheus", Some("right horse"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let groups: serde_json::Value = serde_json::from_str(&answer.text().await.unwrap()).unwrap();
+    let address = format!("localhost:{}", exporter.addresses[0].port());
+    for group in groups.as_array().unwrap() {
+        assert_eq!(group["labels"]["__scheme__"], "https");
+        assert_eq!(group["targets"], serde_json::json!([address]));
+    }
+    assert_eq!(groups.as_array().unwrap().len(), 2);
+    exporter.stop().await;
 }
