@@ -223,6 +223,24 @@ fn by_urgency(
     })
 }
 
+/// The worst state among a row's findings (OK without any).
+fn worst(found: &[&Finding]) -> State {
+    found.iter().map(|f| f.state).max().unwrap_or(State::Ok)
+}
+
+/// A table's rows with their findings, most urgent first, and how many are OK.
+fn ranked<'a, 'f, T>(
+    items: &'a [T],
+    findings: impl Fn(&T) -> Vec<&'f Finding>,
+    expiry: impl Fn(&T) -> Option<DateTime<Utc>>,
+) -> (Vec<(&'a T, Vec<&'f Finding>)>, usize) {
+    let mut rows: Vec<(&T, Vec<&Finding>)> =
+        items.iter().map(|item| (item, findings(item))).collect();
+    rows.sort_by(|a, b| by_urgency((worst(&a.1), expiry(a.0)), (worst(&b.1), expiry(b.0))));
+    let n_ok = rows.iter().filter(|row| worst(&row.1) == State::Ok).count();
+    (rows, n_ok)
+}
+
 /// One table cell, labelled for the stacked phone layout. The explicit roles keep the
 /// table a table for screen readers when the phone layout stacks its rows.
 fn cell(label: &str, class: &str, html: &str) -> String {
@@ -560,18 +578,11 @@ fn vpp_table(
         }
         Some(locations) => locations,
     };
-    let mut rows: Vec<(&VppLocation, Vec<&Finding>)> = locations
-        .iter()
-        .map(|location| (location, about_location(all, location)))
-        .collect();
-    let worst = |found: &[&Finding]| found.iter().map(|f| f.state).max().unwrap_or(State::Ok);
-    rows.sort_by(|a, b| {
-        by_urgency(
-            (worst(&a.1), a.0.token_expiry),
-            (worst(&b.1), b.0.token_expiry),
-        )
-    });
-    let n_ok = rows.iter().filter(|row| worst(&row.1) == State::Ok).count();
+    let (rows, n_ok) = ranked(
+        locations,
+        |location| about_location(all, location),
+        |location| location.token_expiry,
+    );
     page.push_str(&fold("fold-vpp", n_ok, "location"));
     page.push_str(&table_head(&[
         "Location",
@@ -649,18 +660,11 @@ fn ade_table(
         page.push_str("<p class=\"meta\">Jamf reports no ADE instances.</p></section>");
         return;
     }
-    let mut rows: Vec<(&AdeInstance, Vec<&Finding>)> = instances
-        .iter()
-        .map(|instance| (instance, about_instance(all, instance)))
-        .collect();
-    let worst = |found: &[&Finding]| found.iter().map(|f| f.state).max().unwrap_or(State::Ok);
-    rows.sort_by(|a, b| {
-        by_urgency(
-            (worst(&a.1), a.0.token_expiry),
-            (worst(&b.1), b.0.token_expiry),
-        )
-    });
-    let n_ok = rows.iter().filter(|row| worst(&row.1) == State::Ok).count();
+    let (rows, n_ok) = ranked(
+        instances,
+        |instance| about_instance(all, instance),
+        |instance| instance.token_expiry,
+    );
     page.push_str(&fold("fold-ade", n_ok, "instance"));
     page.push_str(&table_head(&[
         "Instance",
