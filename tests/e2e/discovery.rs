@@ -65,24 +65,8 @@ async fn run(tools: &Tools, stack: &mut Stack) -> Result<(), String> {
     write(&secret, "demo-secret\n")?;
     let config = dir.join("jamf_exporter.yml");
     write(&config, &exporter_file(&healthy, &refusing, &secret, false))?;
-    let exporter = format!("127.0.0.1:{}", free_port());
-    stack.spawn(
-        "exporter",
-        Path::new(env!("CARGO_BIN_EXE_jamf_exporter")),
-        &[
-            "--config.file".to_owned(),
-            config.display().to_string(),
-            "--web.listen-address".to_owned(),
-            exporter.clone(),
-        ],
-    );
-    stack
-        .wait_ready(
-            &http,
-            "the exporter",
-            &format!("http://{exporter}/-/ready"),
-            STEP_LIMIT,
-        )
+    let exporter = stack
+        .start_fleet_exporter(&http, &config, STEP_LIMIT)
         .await?;
 
     let alertmanager_port = free_port();

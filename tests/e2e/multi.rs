@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::api;
-use crate::procs::{free_port, Stack, Tools};
+use crate::procs::{Stack, Tools};
 
 /// The whole run normally takes about 15 seconds.
 const LIMIT: Duration = Duration::from_secs(80);
@@ -64,25 +64,8 @@ targets:
             secret.display()
         ),
     )?;
-    let exporter = format!("127.0.0.1:{}", free_port());
-    stack.spawn(
-        "exporter",
-        Path::new(env!("CARGO_BIN_EXE_jamf_exporter")),
-        &[
-            "--config.file".to_owned(),
-            config.display().to_string(),
-            "--web.listen-address".to_owned(),
-            exporter.clone(),
-        ],
-    );
-    // Ready once both targets have refreshed, so no rule ever sees the time before.
-    stack
-        .wait_ready(
-            &http,
-            "the exporter",
-            &format!("http://{exporter}/-/ready"),
-            STEP_LIMIT,
-        )
+    let exporter = stack
+        .start_fleet_exporter(&http, &config, STEP_LIMIT)
         .await?;
 
     let prometheus = stack

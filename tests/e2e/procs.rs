@@ -223,6 +223,38 @@ impl Stack {
 }
 
 impl Stack {
+    /// Starts the exporter over a `--config.file` on a free port and waits until every
+    /// target has refreshed once (so no rule ever sees the time before); returns its
+    /// address.
+    pub async fn start_fleet_exporter(
+        &mut self,
+        http: &reqwest::Client,
+        config: &Path,
+        limit: Duration,
+    ) -> Result<String, String> {
+        let exporter = format!("127.0.0.1:{}", free_port());
+        self.spawn(
+            "exporter",
+            Path::new(env!("CARGO_BIN_EXE_jamf_exporter")),
+            &[
+                "--config.file".to_owned(),
+                config.display().to_string(),
+                "--web.listen-address".to_owned(),
+                exporter.clone(),
+            ],
+        );
+        self.wait_ready(
+            http,
+            "the exporter",
+            &format!("http://{exporter}/-/ready"),
+            limit,
+        )
+        .await?;
+        Ok(exporter)
+    }
+}
+
+impl Stack {
     /// Writes `alerts/jamf.rules.yml` with every `for:` at 0s into `<dir>/rules/` (so alerts
     /// fire at their first evaluation), starts Prometheus with `config` (whose `rule_files`
     /// may name `{rules}`, replaced by that directory) and waits until it is ready.
